@@ -1,0 +1,98 @@
+/**
+ * One tunnel attempt through a fixed list of hops: TCP to the first hop, then for each hop
+ * TLS (https) and its handshake over whatever the previous step produced. The Attempt owns
+ * every socket it opens, the per-hop and overall timers and the caller's AbortSignal; on
+ * any failure it destroys every socket and reports one ChainError.
+ */
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Attempt } from './attempt.js';
+import { ChainError } from './errors.js';
+import { releaseStream } from './io/read-until.js';
+import type { HopContext } from './protocols/context.js';
+import { handshake } from './protocols/index.js';
+import { dialTcp } from './protocols/tcp.js';
+import { wrapTls } from './protocols/tls.js';
+import { formatTarget, type Target } from './target.js';
+import type { Hop, HopTlsOptions } from './url.js';
+
+export interface TraceEntry {
+  hopIndex: number;
+  phase: 'tcp' | 'tls' | 'handshake';
+  ms: number;
+}
+
+export interface DialOptions {
+  hops: readonly Hop[];
+  target: Target;
+  signal?: AbortSignal | undefined;
+  /** Overall deadline for the whole chain. */
+  timeoutMs: number;
+  /** Limit for each hop: reaching it, TLS, and its handshake. */
+  hopTimeoutMs: number;
+  tls: HopTlsOptions;
+  /** Filled with per-hop timings as the attempt goes (probe reads it). */
+  trace?: TraceEntry[] | undefined;
+}
+
+export async function dial(options: DialOptions): Promise<Duplex> {
+  const { hops, target } = options;
+  const first = hops[0];
+  if (!first)
+    throw new ChainError({
+      code: 'INVALID_CONFIG',
+      message: 'a chain needs at least one hop',
+      phase: 'config',
+    });
+  checkNames(hops, target);
+  const attempt = new Attempt(options);
+  try {
+    let socket: Duplex = await attempt.step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
+    for (let index = 0; index < hops.length; index++) {
+      const hop = hops[index] as Hop;
+      if (index > 0) attempt.startHop(index);
+      if (hop.protocol === 'https') {
+        const below = socket;
+        socket = await attempt.step(index, 'tls', () =>
+          wrapTls(below, hop, index, options.tls, (s) => attempt.track(s)),
+        );
+      }
+      const next = hops[index + 1];
+      const ctx: HopContext = {
+        index,
+        hop,
+        dest: next ? { host: next.host, port: next.port } : target,
+        next,
+        remainingMs: () => attempt.remainingMs(),
+        progress: (read) => attempt.setProgress(read),
+        track: (s) => attempt.track(s),
+      };
+      const over = socket;
+      await attempt.step(index, 'handshake', () => handshake(over, ctx));
+    }
+    attempt.succeed(socket);
+    releaseStream(socket);
+    return socket;
+  } catch (error) {
+    throw attempt.fail(error);
+  }
+}
+
+/** A plain socks4:// hop can only be asked for an IP address. */
+function checkNames(hops: readonly Hop[], target: Target): void {
+  hops.forEach((hop, index) => {
+    if (hop.protocol !== 'socks4') return;
+    const next = hops[index + 1];
+    const dest = next ? { host: next.host, port: next.port } : target;
+    if (isIP(dest.host)) return;
+    const what = next ? `hop ${index + 2} (${next.url})` : `the target ${formatTarget(dest)}`;
+    throw new ChainError({
+      code: 'INVALID_CONFIG',
+      phase: 'config',
+      hopIndex: index,
+      hop: hop.url,
+      target: formatTarget(dest),
+      message: `hop ${index + 1} (${hop.url}) is plain SOCKS4, which cannot carry the host name of ${what}: use socks4a:// (the proxy resolves it) or dns: 'local' (resolve it here)`,
+    });
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * ChainError: the one error type the library throws. Every failure names a stable `code`,
+ * the hop it happened at (0-based `hopIndex`, -1 when no hop is involved), that hop's URL
+ * with the password redacted, and the `phase` of the attempt. Nothing here ever holds a
+ * credential: causes from dependencies are re-created from their message only.
+ */
+
+export const ERROR_CODES = [
+  'INVALID_CONFIG',
+  'HOP_UNREACHABLE',
+  'HOP_TIMEOUT',
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'PROXY_DENIED',
+  'TARGET_UNREACHABLE',
+  'DNS_FAILED',
+  'PROTOCOL_ERROR',
+  'TLS_FAILED',
+  'ABORTED',
+] as const;
+
+export type ChainErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where in an attempt the failure happened. */
+export type Phase = 'config' | 'tcp' | 'tls' | 'auth' | 'handshake';
+
+export interface ChainErrorInit {
+  code: ChainErrorCode;
+  message: string;
+  hopIndex?: number;
+  hop?: string;
+  phase: Phase;
+  /** The destination being reached when it failed: the next hop or the final target. */
+  target?: string;
+  /** The proxy's own words, e.g. `HTTP 407 Proxy Authentication Required` or `SOCKS5 reply 0x02`. */
+  reply?: string;
+  cause?: unknown;
+}
+
+export class ChainError extends Error {
+  override name = 'ChainError';
+  readonly code: ChainErrorCode;
+  readonly hopIndex: number;
+  readonly hop: string | undefined;
+  readonly phase: Phase;
+  readonly target: string | undefined;
+  readonly reply: string | undefined;
+
+  constructor(init: ChainErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: safeCause(init.cause) });
+    this.code = init.code;
+    this.hopIndex = init.hopIndex ?? -1;
+    this.hop = init.hop;
+    this.phase = init.phase;
+    this.target = init.target;
+    this.reply = init.reply;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      hopIndex: this.hopIndex,
+      hop: this.hop,
+      phase: this.phase,
+      target: this.target,
+      reply: this.reply,
+    };
+  }
+}
+
+export function isChainError(value: unknown): value is ChainError {
+  return value instanceof ChainError;
+}
+
+/**
+ * Keeps a cause's code and message but drops every other property: dependencies (the
+ * `socks` package among them) attach their whole options object, password included.
+ */
+function safeCause(cause: unknown): unknown {
+  if (cause instanceof ChainError) return cause;
+  if (cause instanceof Error) {
+    const clean = new Error(cause.message);
+    clean.name = cause.name;
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') Object.assign(clean, { code });
+    clean.stack = `${clean.name}: ${clean.message}`;
+    return clean;
+  }
+  if (typeof cause === 'string') return new Error(cause);
+  return undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * Reads from a stream in paused mode until a delimiter, without losing a byte: whatever
+ * arrived after the delimiter is pushed back with `unshift`, so the next stage (the next
+ * hop's handshake, TLS, or the application) reads it first. Reading through 'readable'
+ * rather than 'data' leaves the stream un-flowing once our listener is gone, so a later
+ * consumer that attaches 'data' starts it as it would a fresh socket.
+ */
+import type { Duplex } from 'node:stream';
+
+export class StreamEndedError extends Error {
+  override name = 'StreamEndedError';
+  constructor(readonly received: Buffer) {
+    super(received.length === 0 ? 'closed before answering' : 'closed in the middle of a reply');
+  }
+}
+
+export class ReplyTooLargeError extends Error {
+  override name = 'ReplyTooLargeError';
+  constructor(readonly received: Buffer) {
+    super(`no end of reply in the first ${received.length} bytes`);
+  }
+}
+
+/** Resolves with everything up to and including `delimiter`; rejects past `maxBytes`. */
+export function readUntil(stream: Duplex, delimiter: string, maxBytes: number): Promise<Buffer> {
+  const needle = Buffer.from(delimiter, 'latin1');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let searchFrom = 0;
+    const finish = (error: Error | undefined, head?: Buffer) => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+      stream.off('error', onError);
+      if (error) reject(error);
+      else resolve(head as Buffer);
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null = stream.read() as Buffer | null;
+      while (chunk !== null) {
+        chunks.push(chunk);
+        length += chunk.length;
+        const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
+        chunks.length = 0;
+        chunks.push(all);
+        const end = all.indexOf(needle, searchFrom);
+        if (end !== -1) {
+          const cut = end + needle.length;
+          if (cut < all.length) stream.unshift(all.subarray(cut));
+          finish(undefined, all.subarray(0, cut));
+          return;
+        }
+        if (all.length > maxBytes) {
+          finish(new ReplyTooLargeError(all.subarray(0, 64)));
+          return;
+        }
+        searchFrom = Math.max(0, all.length - needle.length + 1);
+        chunk = stream.read() as Buffer | null;
+      }
+    };
+    const onEnd = () => finish(new StreamEndedError(Buffer.concat(chunks).subarray(0, 64)));
+    const onError = (error: Error) => finish(error);
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('close', onEnd);
+    stream.once('error', onError);
+  });
+}
+
+/**
+ * Puts a stream that an earlier stage paused back into the state of a fresh socket:
+ * not flowing, data kept, and flowing again as soon as somebody attaches 'data'.
+ * (Removing the last 'readable' listener with no 'data' listener does exactly that.)
+ */
+export function releaseStream(stream: Duplex): void {
+  const noop = () => {};
+  stream.on('readable', noop);
+  stream.off('readable', noop);
+}

@@ -1,0 +1,96 @@
+/**
+ * HTTP CONNECT over whatever Duplex the previous hop produced: write the request, read the
+ * reply head (capped), check the status. Bytes that follow the reply belong to the
+ * application and are pushed back onto the stream by readUntil.
+ */
+import type { Duplex } from 'node:stream';
+import { ReplyTooLargeError, readUntil, StreamEndedError } from '../io/read-until.js';
+import { formatTarget } from '../target.js';
+import { basicAuthorization } from './auth/basic.js';
+import { type HopContext, hopError, reachError } from './context.js';
+import { MalformedResponseError, parseResponseHead, printable, type ResponseHead } from './http-response.js';
+
+/** Real proxies send a few hundred bytes; anything past this is hostile or broken. */
+export const MAX_REPLY_HEAD = 16 * 1024;
+
+export async function httpConnect(socket: Duplex, ctx: HopContext): Promise<void> {
+  const authority = formatTarget(ctx.dest);
+  const { username, password } = ctx.hop;
+  const credentials = username !== undefined || password !== undefined;
+  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
+  if (credentials) lines.push(`Proxy-Authorization: ${basicAuthorization(username ?? '', password ?? '')}`);
+  ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: true }));
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  const head = await readReplyHead(socket, ctx);
+  checkStatus(head, ctx, credentials);
+}
+
+async function readReplyHead(socket: Duplex, ctx: HopContext): Promise<ResponseHead> {
+  let raw: Buffer;
+  try {
+    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD);
+  } catch (error) {
+    if (error instanceof ReplyTooLargeError) {
+      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `reply head larger than ${MAX_REPLY_HEAD} bytes`);
+    }
+    if (error instanceof StreamEndedError) {
+      const detail =
+        error.received.length === 0
+          ? 'closed the connection without answering CONNECT: is it really an HTTP proxy?'
+          : `closed the connection in the middle of its reply (${describeBytes(error.received)})`;
+      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', detail, { cause: error });
+    }
+    throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `connection failed during CONNECT`, { cause: error });
+  }
+  try {
+    return parseResponseHead(raw);
+  } catch (error) {
+    const message = error instanceof MalformedResponseError ? error.message : String(error);
+    throw hopError(
+      ctx,
+      'PROTOCOL_ERROR',
+      'handshake',
+      `not an HTTP reply (${describeBytes(raw)}): ${message}`,
+    );
+  }
+}
+
+function checkStatus(head: ResponseHead, ctx: HopContext, credentials: boolean): void {
+  const { status } = head;
+  if (status >= 200 && status < 300) return;
+  const reply = `HTTP ${status}${head.reason ? ` ${head.reason}` : ''}`;
+  if (status === 407 || status === 401) {
+    const scheme = (head.headers.get('proxy-authenticate')?.[0] ?? '').split(/\s/)[0] || 'unknown';
+    if (credentials) {
+      throw hopError(ctx, 'AUTH_FAILED', 'auth', `credentials rejected (${reply})`, { reply });
+    }
+    throw hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants credentials (${reply}, scheme ${scheme})`, {
+      reply,
+    });
+  }
+  if (status === 403 || status === 405) {
+    throw hopError(
+      ctx,
+      'PROXY_DENIED',
+      'handshake',
+      `the proxy's rules deny CONNECT to ${formatTarget(ctx.dest)} (${reply})`,
+      { reply },
+    );
+  }
+  if (status >= 500) {
+    const squidError = head.headers.get('x-squid-error')?.[0] ?? '';
+    if (/ERR_DNS_FAIL/i.test(squidError)) throw reachError(ctx, 'dns', reply, reply);
+    if (status === 504 || /TIMEOUT/i.test(squidError)) throw reachError(ctx, 'timeout', reply, reply);
+    throw reachError(ctx, squidError ? 'refused' : 'unreachable', reply, reply);
+  }
+  throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unexpected reply to CONNECT: ${reply}`, { reply });
+}
+
+/** Names what a wrong-protocol reply looks like, so the message can say what to fix. */
+export function describeBytes(data: Buffer): string {
+  const first = data[0];
+  if (first === 0x05 || first === 0x04 || first === 0x00)
+    return 'looks like a SOCKS server: use socks5:// or socks4://';
+  if (first === 0x15 || first === 0x16) return 'looks like a TLS server: use https://';
+  return `got "${printable(data)}"`;
+}

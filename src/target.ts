@@ -1,0 +1,62 @@
+/** Targets: where the last hop connects to. `host:port`, `[v6]:port`, a URL, or `{ host, port }`. */
+import { isIP } from 'node:net';
+import { ChainError } from './errors.js';
+import { formatHostPort, unbracket } from './url.js';
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+export type TargetInput = string | { host: string; port: number | string };
+
+const URL_PORTS: Record<string, number> = {
+  'http:': 80,
+  'https:': 443,
+  'ws:': 80,
+  'wss:': 443,
+  'ftp:': 21,
+  'smtp:': 25,
+  'ssh:': 22,
+};
+
+export function parseTarget(input: TargetInput): Target {
+  if (typeof input === 'object' && input !== null) {
+    return checked(unbracket(String(input.host ?? '')), Number(input.port), input);
+  }
+  const text = String(input).trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw invalid(`not a valid target URL: ${text}`);
+    }
+    const port = url.port === '' ? URL_PORTS[url.protocol] : Number(url.port);
+    if (port === undefined) throw invalid(`no default port for ${url.protocol} in target ${text}; add :port`);
+    return checked(unbracket(url.hostname), port, text);
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(text);
+  if (!match) throw invalid(`target must be host:port, [ipv6]:port or a URL, got "${text}"`);
+  return checked(match[1] ?? match[2] ?? '', Number(match[3]), text);
+}
+
+function checked(host: string, port: number, original: unknown): Target {
+  if (host === '' || /[\s/@]/.test(host)) throw invalid(`target has no valid host: ${describe(original)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalid(`target port must be 1-65535: ${describe(original)}`);
+  }
+  return { host: isIP(host) ? host : host.toLowerCase().replace(/\.$/, ''), port };
+}
+
+export function formatTarget(target: Target): string {
+  return formatHostPort(target.host, target.port);
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function invalid(message: string): ChainError {
+  return new ChainError({ code: 'INVALID_CONFIG', message, phase: 'config' });
+}

@@ -1,0 +1,195 @@
+/**
+ * Hop URLs: parsing, defaults and redaction. A parsed `Hop` keeps its password in a
+ * non-enumerable property, so that JSON, `util.inspect` and spreading never show it.
+ */
+import { inspect } from 'node:util';
+import { ChainError } from './errors.js';
+
+export type HopProtocol = 'http' | 'https' | 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
+
+/** TLS settings for an https:// hop (the connection to the proxy itself). */
+export interface HopTlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  rejectUnauthorized?: boolean;
+  /** SNI and certificate name to expect; defaults to the hop's host name. */
+  servername?: string;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+/** A hop given as an object instead of a URL. */
+export interface HopSpec extends HopTlsOptions {
+  protocol: HopProtocol | 'socks';
+  host: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  /** SOCKS4 user id (the URL form is `socks4://userid@host:port`). */
+  userId?: string;
+}
+
+export type HopInput = string | HopSpec | Hop;
+
+export interface Hop {
+  readonly protocol: HopProtocol;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | undefined;
+  /** Non-enumerable. */
+  readonly password: string | undefined;
+  readonly tls: HopTlsOptions;
+  /** The hop as a URL with the password replaced by `***`: safe to print. */
+  readonly url: string;
+}
+
+const SCHEMES: Record<string, HopProtocol> = {
+  http: 'http',
+  https: 'https',
+  socks4: 'socks4',
+  socks4a: 'socks4a',
+  socks5: 'socks5',
+  socks5h: 'socks5h',
+  socks: 'socks5h',
+};
+
+const DEFAULT_PORTS: Record<HopProtocol, number> = {
+  http: 80,
+  https: 443,
+  socks4: 1080,
+  socks4a: 1080,
+  socks5: 1080,
+  socks5h: 1080,
+};
+
+const HOP_BRAND = Symbol('sockschain.hop');
+
+/** Replaces the password part of anything URL-shaped with `***`, even when it does not parse. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^/\s]*@/i, '$1:***@');
+}
+
+/** `host:port`, with IPv6 literals in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Strips the brackets of an IPv6 literal. */
+export function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Splits `'url, url url'` into its URLs. */
+export function splitHopList(list: string): string[] {
+  return list.split(/[\s,]+/).filter((part) => part.length > 0);
+}
+
+export function parseHops(input: string | readonly HopInput[]): Hop[] {
+  const items = typeof input === 'string' ? splitHopList(input) : input;
+  if (!Array.isArray(items)) throw configError('hops must be a string or an array', -1);
+  return items.map((item, index) => parseHop(item, index));
+}
+
+export function parseHop(input: HopInput, index = 0): Hop {
+  if (isHop(input)) return input;
+  if (typeof input === 'string') return parseHopUrl(input, index);
+  if (input && typeof input === 'object') return fromSpec(input, index);
+  throw configError(`hop ${index + 1} must be a URL string or a hop object`, index);
+}
+
+function isHop(value: unknown): value is Hop {
+  return typeof value === 'object' && value !== null && HOP_BRAND in value;
+}
+
+function parseHopUrl(raw: string, index: number): Hop {
+  const text = raw.trim();
+  const safe = redactUrl(text);
+  // curl's rule: a proxy without a scheme is an HTTP proxy.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw configError(`hop ${index + 1} is not a valid URL: ${safe}`, index, safe);
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  const protocol = SCHEMES[scheme];
+  if (!protocol) {
+    throw configError(
+      `hop ${index + 1} has unsupported scheme "${scheme}:" (use http, https, socks4, socks4a, socks5, socks5h): ${safe}`,
+      index,
+      safe,
+    );
+  }
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
+    throw configError(`hop ${index + 1} must not have a path, query or fragment: ${safe}`, index, safe);
+  }
+  return fromSpec(
+    {
+      protocol,
+      host: unbracket(url.hostname),
+      port: url.port === '' ? undefined : Number(url.port),
+      username: url.username === '' ? undefined : decode(url.username, index, safe),
+      password: url.password === '' ? undefined : decode(url.password, index, safe),
+    },
+    index,
+  );
+}
+
+function decode(part: string, index: number, safe: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw configError(`hop ${index + 1} has a badly percent-encoded user or password: ${safe}`, index, safe);
+  }
+}
+
+function fromSpec(spec: HopSpec, index: number): Hop {
+  const protocol = SCHEMES[String(spec.protocol).toLowerCase()];
+  const host = typeof spec.host === 'string' ? unbracket(spec.host.trim()) : '';
+  const port = spec.port ?? (protocol ? DEFAULT_PORTS[protocol] : 0);
+  const username = spec.username ?? spec.userId;
+  const password = spec.password;
+  const url = protocol
+    ? buildUrl(protocol, host, port, username, password)
+    : `${String(spec.protocol)}://${host}`;
+  if (!protocol)
+    throw configError(`hop ${index + 1} has unsupported protocol "${spec.protocol}"`, index, url);
+  if (host === '' || /[\s/?#@]/.test(host))
+    throw configError(`hop ${index + 1} has no valid host: ${url}`, index, url);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw configError(`hop ${index + 1} has an invalid port (1-65535): ${url}`, index, url);
+  }
+  if ((protocol === 'socks4' || protocol === 'socks4a') && password !== undefined) {
+    throw configError(
+      `hop ${index + 1} is SOCKS4, which has a user id but no password; use socks5:// for user/password: ${url}`,
+      index,
+      url,
+    );
+  }
+  const tls: HopTlsOptions = {};
+  for (const key of ['ca', 'rejectUnauthorized', 'servername', 'cert', 'key'] as const) {
+    if (spec[key] !== undefined) Object.assign(tls, { [key]: spec[key] });
+  }
+  const hop = { protocol, host, port, username, tls, url } as Hop;
+  Object.defineProperty(hop, 'password', { value: password, enumerable: false });
+  Object.defineProperty(hop, HOP_BRAND, { value: true, enumerable: false });
+  Object.defineProperty(hop, inspect.custom, { value: () => `Hop <${url}>`, enumerable: false });
+  Object.defineProperty(hop, 'toString', { value: () => url, enumerable: false });
+  return Object.freeze(hop);
+}
+
+function buildUrl(
+  protocol: HopProtocol,
+  host: string,
+  port: number,
+  user?: string,
+  password?: string,
+): string {
+  const auth =
+    user === undefined ? '' : `${encodeURIComponent(user)}${password === undefined ? '' : ':***'}@`;
+  return `${protocol}://${auth}${formatHostPort(host, port)}`;
+}
+
+function configError(message: string, index: number, hop?: string): ChainError {
+  return new ChainError({ code: 'INVALID_CONFIG', message, hopIndex: index, hop, phase: 'config' });
+}
