@@ -2,13 +2,26 @@
  * Chain: an ordered list of hops and one primitive, `connect(target)`. Agents, the fetch
  * dispatcher, `serve` and the CLI all sit on it.
  */
+import type http from 'node:http';
 import type net from 'node:net';
 import { inspect } from 'node:util';
+import type { Dispatcher } from 'undici';
+import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
+import { type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
+import { chainFromEnv } from './config/env.js';
+import { chainFromProxychainsConf } from './config/proxychains-conf.js';
 import { type DialOptions, dial, type TraceEntry } from './dial.js';
 import { type DnsMode, resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
+import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
 import { parseTarget, type TargetInput } from './target.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
+
+/** Something the chain hands out and must free on `close()` (agents, dispatchers, servers). */
+interface Closable {
+  close(): unknown;
+  destroy?(): unknown;
+}
 
 export interface ChainOptions {
   /** Overall deadline for opening a tunnel, in ms. Default 30000. */
@@ -37,6 +50,18 @@ export class Chain {
   readonly hops: readonly Hop[];
   readonly options: Readonly<Required<Pick<ChainOptions, 'timeoutMs' | 'hopTimeoutMs' | 'dns'>>>;
   readonly #tls: HopTlsOptions;
+  readonly #resources = new Set<Closable>();
+  #dispatcher: Dispatcher | undefined;
+
+  /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options: ChainOptions = {}): Chain | undefined {
+    return chainFromEnv(Chain, env, options);
+  }
+
+  /** A chain from proxychains-ng's configuration format (the text, or a path to the file). */
+  static fromProxychainsConf(textOrPath: string, options: ChainOptions = {}): Chain {
+    return chainFromProxychainsConf(Chain, textOrPath, options);
+  }
 
   constructor(hops: string | readonly HopInput[], options: ChainOptions = {}) {
     this.hops = Object.freeze(parseHops(hops));
@@ -79,6 +104,40 @@ export class Chain {
       trace: options.trace,
     };
     return (await dial(dialOptions)) as net.Socket;
+  }
+
+  /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
+  agent(options: ChainAgentOptions = {}): http.Agent {
+    return this.#keep(createAgent(this, options));
+  }
+
+  /** An undici Dispatcher for fetch (global or undici's) that tunnels through this chain. */
+  dispatcher(options: ChainDispatcherOptions = {}): Dispatcher {
+    return this.#keep(createDispatcher(this, options));
+  }
+
+  /** fetch() through this chain (with one shared dispatcher). */
+  fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    this.#dispatcher ??= this.dispatcher();
+    return fetch(input, { ...init, dispatcher: this.#dispatcher } as unknown as RequestInit);
+  }
+
+  /** A local SOCKS/HTTP proxy server that forwards every connection through this chain. */
+  async serve(options: ServeOptions): Promise<ServeHandle> {
+    return this.#keep(await serveChain(this, options));
+  }
+
+  /** Frees every pooled socket of the agents and dispatchers, and closes servers, made by this chain. */
+  async close(): Promise<void> {
+    const resources = [...this.#resources];
+    this.#resources.clear();
+    this.#dispatcher = undefined;
+    await Promise.all(resources.map(async (resource) => resource.close()));
+  }
+
+  #keep<T extends Closable>(resource: T): T {
+    this.#resources.add(resource);
+    return resource;
   }
 
   /** The hops, passwords redacted. */
