@@ -140,6 +140,26 @@ export class Chain {
     return resource;
   }
 
+  /**
+   * A connection to the last hop itself, through the hops before it (TLS done for https://,
+   * no handshake): for speaking HTTP to an HTTP proxy, as absolute-form forwarding does.
+   */
+  async connectToLastHop(options: ConnectOptions = {}): Promise<{ socket: net.Socket; hop: Hop }> {
+    const hops = this.options.dns === 'local' ? await resolveHopsForSocks4(this.hops) : this.hops;
+    const hop = hops[hops.length - 1] as Hop;
+    const socket = await dial({
+      hops,
+      target: { host: hop.host, port: hop.port },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+      hopTimeoutMs: this.options.hopTimeoutMs,
+      tls: this.#tls,
+      trace: options.trace,
+      stopAtLastHop: true,
+    });
+    return { socket: socket as net.Socket, hop };
+  }
+
   /** The hops, passwords redacted. */
   toString(): string {
     return this.hops.map((hop) => hop.url).join(' -> ');

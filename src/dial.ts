@@ -33,6 +33,11 @@ export interface DialOptions {
   tls: HopTlsOptions;
   /** Filled with per-hop timings as the attempt goes (probe reads it). */
   trace?: TraceEntry[] | undefined;
+  /**
+   * Stop once the last hop is reached (TCP, and TLS for https), before its handshake: for
+   * speaking HTTP to the last hop itself (absolute-form requests). `target` is then unused.
+   */
+  stopAtLastHop?: boolean | undefined;
 }
 
 export async function dial(options: DialOptions): Promise<Duplex> {
@@ -58,6 +63,7 @@ export async function dial(options: DialOptions): Promise<Duplex> {
         );
       }
       const next = hops[index + 1];
+      if (!next && options.stopAtLastHop) break;
       const ctx: HopContext = {
         index,
         hop,

@@ -131,3 +131,16 @@ describe('IPv6', () => {
     socket.destroy();
   });
 });
+
+describe('connectToLastHop', () => {
+  it('opens a connection to the last hop itself, through the earlier hops, ready for HTTP', async () => {
+    const chain = chainOf('socks5', 'https');
+    const { socket, hop } = await chain.connectToLastHop();
+    expect(hop.protocol).toBe('https');
+    const reply = await readAtLeast(socket, 12, () =>
+      socket.write(`CONNECT 127.0.0.1:${echoServer.port} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 407/);
+    socket.destroy();
+  });
+});
