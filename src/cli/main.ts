@@ -1,15 +1,30 @@
-/** The `sockschain` command: dispatches to one file per subcommand. */
+/** The `sockschain` command: one file per subcommand, loaded on demand. */
 import { readFileSync } from 'node:fs';
+import { type CliIo, type Command, EXIT } from './io.js';
 
-export const EXIT = { ok: 0, unreachable: 1, hopFailed: 2, usage: 64 } as const;
+export { EXIT } from './io.js';
+
+const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
+  probe: () => import('./probe.js'),
+  check: () => import('./check.js'),
+  serve: () => import('./serve.js'),
+  fetch: () => import('./fetch.js'),
+  demo: () => import('./demo.js'),
+};
 
 const HELP = `sockschain: open TCP tunnels through a chain of HTTP, HTTPS, SOCKS4/4a and SOCKS5 proxies
 
 Usage: sockschain <command> [options]
 
 Commands:
-  demo               run a local chain of three proxies and show it working
-  help               show this help
+  probe TARGET...    can I reach TARGET through the chain? if not, which hop and why
+  check [FILE|URL]   health-check a list of proxies
+  serve              run a local SOCKS/HTTP proxy that forwards through the chain
+  fetch URL          an HTTP request through the chain, body to stdout
+  demo               start three local proxies and show the chain working
+
+The chain comes from --chain URLS, --config FILE, or the environment (PROXY_CHAIN, *_PROXY).
+Run 'sockschain <command> --help' for a command's options.
 
 Options:
   -h, --help         show help
@@ -23,17 +38,24 @@ export function version(): string {
   return pkg.version;
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '-h' || command === '--help') {
-    out.write(HELP);
+    (command === undefined ? io.stderr : io.stdout).write(HELP);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '-v' || command === '--version') {
-    out.write(`${version()}\n`);
+    io.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  void rest;
-  process.stderr.write(`sockschain: unknown command "${command}"\n\n${HELP}`);
-  return EXIT.usage;
+  const load = COMMANDS[command];
+  if (!load) {
+    io.stderr.write(`sockschain: unknown command "${command}"\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const { run } = await load();
+  return run(rest, io);
 }

@@ -1,0 +1,7 @@
+/** `sockschain demo` (issue #5). */
+import type { CliIo } from './io.js';
+
+export async function run(_argv: string[], io: CliIo): Promise<number> {
+  io.stderr.write('sockschain demo: not implemented yet\n');
+  return 70;
+}
