@@ -26,27 +26,21 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((f) => f.close()));
 });
 
-/** A raw client that keeps everything it receives, with a way to wait for it. */
+/** A raw client that keeps everything it receives. */
 class Client {
   received = Buffer.alloc(0);
   closed = false;
   readonly socket: net.Socket;
-  private readonly waiters = new Set<() => void>();
 
-  constructor(port: number, host = '127.0.0.1') {
-    this.socket = net.connect({ port, host });
+  constructor(port: number) {
+    this.socket = net.connect({ port, host: '127.0.0.1' });
     this.socket.setNoDelay(true);
-    const wake = () => {
-      for (const waiter of this.waiters) waiter();
-    };
     this.socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk]);
-      wake();
     });
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
       this.closed = true;
-      wake();
     });
   }
 
@@ -58,37 +52,30 @@ class Client {
     return this.received.toString('latin1');
   }
 
-  /** Resolves once the condition holds; fails if the socket closes first. */
-  until(ready: (c: Client) => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (ready(this)) done(resolve);
-        else if (this.closed)
-          done(() => reject(new Error(`closed; received ${JSON.stringify(this.text())}`)));
-      };
-      const done = (settle: () => void) => {
-        this.waiters.delete(check);
-        settle();
-      };
-      this.waiters.add(check);
-      check();
-    });
+  /** Polls until the condition holds; the error shows what arrived so far. */
+  until(ready: () => boolean): Promise<void> {
+    return vi.waitFor(
+      () => {
+        if (!ready()) throw new Error(`still waiting; received ${JSON.stringify(this.text())}`);
+      },
+      { timeout: 3000, interval: 5 },
+    );
   }
-
   bytes(n: number): Promise<void> {
-    return this.until((c) => c.received.length >= n);
+    return this.until(() => this.received.length >= n);
   }
   has(text: string): Promise<void> {
-    return this.until((c) => c.text().includes(text));
+    return this.until(() => this.text().includes(text));
   }
   waitClosed(): Promise<void> {
-    return this.until((c) => c.closed);
+    return this.until(() => this.closed);
   }
 }
 
 const connectHead = (target: string, extra = '') =>
   `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${extra}\r\n`;
 const statusOf = (c: Client) => c.text().split('\r\n')[0];
+const portBytes = (port: number) => [port >> 8, port & 0xff];
 
 describe('http proxy fixture', () => {
   it('tunnels CONNECT and forwards bytes pipelined behind the request head', async () => {
@@ -183,17 +170,7 @@ describe('socks fixture', () => {
     await c.bytes(4);
     expect([...c.received.subarray(2)]).toEqual([1, 0]);
     // The request and the first payload bytes in one write: the fixture must hold them for the target.
-    c.write([
-      5,
-      1,
-      0,
-      3,
-      9,
-      ...Buffer.from('localhost'),
-      echo.port >> 8,
-      echo.port & 0xff,
-      ...Buffer.from('hi'),
-    ]);
+    c.write([5, 1, 0, 3, 9, ...Buffer.from('localhost'), ...portBytes(echo.port), ...Buffer.from('hi')]);
     await c.bytes(4 + 10 + 2);
     expect([...c.received.subarray(4, 8)]).toEqual([5, 0, 0, 1]);
     expect(c.received.subarray(14).toString()).toBe('hi');
@@ -209,7 +186,7 @@ describe('socks fixture', () => {
     const echo = await use(startEchoServer());
     const socks = await use(startSocksServer({ versions: [4], userId: 'alice' }));
     const c = new Client(socks.port);
-    c.write([4, 1, echo.port >> 8, echo.port & 0xff, 0, 0, 0, 1, ...Buffer.from('alice\0localhost\0')]);
+    c.write([4, 1, ...portBytes(echo.port), 0, 0, 0, 1, ...Buffer.from('alice\0localhost\0')]);
     await c.bytes(8);
     expect(c.received[1]).toBe(0x5a);
     expect(socks.log).toContainEqual(
