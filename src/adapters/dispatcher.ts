@@ -1,13 +1,167 @@
-/** The undici dispatcher over the chain (issue #3). */
-import type { Dispatcher } from 'undici';
+/**
+ * The undici Dispatcher over the chain, for fetch (Node's global one, whose bundled undici
+ * may be older, and undici's) and undici.request. Two undici pools do the work:
+ * - tunnels: an Agent whose connect opens a tunnel to the target and, for https, runs TLS to
+ *   the target over it (undici's buildConnector with `httpSocket`, so SNI and certificate
+ *   checks name the target);
+ * - forwarding: for plain http:// behind an HTTP proxy last hop, a Pool of connections to
+ *   that proxy carrying absolute-form requests.
+ * A custom connect skips undici's connect timeout: the chain's deadlines apply instead.
+ */
+import type { EventEmitter } from 'node:events';
+import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
 import type { Chain } from '../chain.js';
+import { ChainError } from '../errors.js';
+import { parseTarget } from '../target.js';
+import type { Hop } from '../url.js';
+import { httpOrigin, rewriteDispatch } from './absolute-form.js';
+import {
+  absoluteFormHop,
+  checkCount,
+  checkForwardHop,
+  checkTimeout,
+  forwardingMode,
+  type HttpForwarding,
+  proxyAuthorization,
+} from './forwarding.js';
+import { guardHandler, proxyAuthError } from './proxy-reply.js';
+import { targetTlsError } from './target-tls.js';
 
-export interface ChainDispatcherOptions {
-  connections?: number;
+export interface ChainDispatcherOptions extends Omit<Agent.Options, 'connect' | 'factory'> {
+  /** CA for https targets. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify https targets' certificates. Default true. */
   rejectUnauthorized?: boolean;
+  /** Plain http:// targets behind an HTTP proxy last hop: absolute-form (default) or CONNECT. */
+  forwarding?: HttpForwarding;
+  /** Deadline for opening a tunnel, in ms. Default: the chain's `timeoutMs`. */
+  timeoutMs?: number;
 }
 
-export function createDispatcher(_chain: Chain, _options: ChainDispatcherOptions = {}): Dispatcher {
-  throw new Error('not implemented yet');
+type Connector = buildConnector.connector;
+type Handler = Dispatcher.DispatchHandler;
+
+// Events of the inner pools that callers of a Dispatcher may listen to.
+const EVENTS = ['connect', 'disconnect', 'connectionError', 'drain'] as const;
+
+export class ChainDispatcher extends Dispatcher {
+  readonly #tunnels: Agent;
+  readonly #forward: Pool | undefined;
+  readonly #forwardHop: Hop | undefined;
+  readonly #forwardIndex: number;
+  readonly #authorization: string | undefined;
+
+  constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
+    super();
+    const { ca, rejectUnauthorized, forwarding, timeoutMs, ...poolOptions } = options;
+    checkCount(poolOptions.connections ?? undefined, 'connections');
+    checkTimeout(timeoutMs, 'timeoutMs');
+    const hop = absoluteFormHop(chain, forwardingMode(chain, forwarding));
+    const tls = buildConnector({
+      ...(ca === undefined ? {} : { ca }),
+      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+      timeout: chain.options.hopTimeoutMs,
+    });
+    this.#tunnels = new Agent({ ...poolOptions, connect: tunnelConnector(chain, tls, timeoutMs) });
+    this.#forward = hop
+      ? new Pool(httpOrigin(hop.host, hop.port), {
+          ...poolOptions,
+          connect: forwardConnector(chain, hop, timeoutMs),
+        })
+      : undefined;
+    this.#forwardHop = hop;
+    this.#forwardIndex = chain.hops.length - 1;
+    this.#authorization = hop ? proxyAuthorization(hop) : undefined;
+    const self = this as EventEmitter;
+    for (const inner of [this.#tunnels, this.#forward] as Array<EventEmitter | undefined>) {
+      for (const event of EVENTS) inner?.on(event, (...args: unknown[]) => self.emit(event, ...args));
+    }
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Handler): boolean {
+    const forward = this.#forward;
+    const hop = this.#forwardHop;
+    if (forward && hop && !opts.upgrade && opts.method !== 'CONNECT' && isPlainHttp(opts.origin)) {
+      const guarded = guardHandler(
+        handler,
+        proxyAuthError(hop, this.#forwardIndex, new URL(String(opts.origin)).host),
+      );
+      return forward.dispatch(rewriteDispatch(opts, this.#authorization), guarded);
+    }
+    return this.#tunnels.dispatch(opts, handler);
+  }
+
+  /** Waits for requests in flight, then closes every pooled tunnel. */
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = Promise.all([this.#tunnels.close(), this.#forward?.close()]).then(() => {});
+    if (!callback) return done;
+    done.then(callback, callback);
+  }
+
+  /** Closes every tunnel now; requests in flight fail with `error`. */
+  override destroy(): Promise<void>;
+  override destroy(error: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(error: Error | null, callback: () => void): void;
+  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
+    const error = typeof first === 'function' ? null : (first ?? null);
+    const callback = typeof first === 'function' ? first : second;
+    const done = Promise.all([this.#tunnels.destroy(error), this.#forward?.destroy(error)]).then(() => {});
+    if (!callback) return done;
+    done.then(callback, callback);
+  }
+}
+
+function isPlainHttp(origin: Dispatcher.DispatchOptions['origin']): boolean {
+  return origin !== undefined && String(origin).toLowerCase().startsWith('http:');
+}
+
+/** Opens a tunnel to the request's origin; TLS to the target on top for https. */
+function tunnelConnector(chain: Chain, tls: Connector, timeoutMs: number | undefined): Connector {
+  return (opts, callback) => {
+    const secure = opts.protocol === 'https:';
+    let target: ReturnType<typeof parseTarget>;
+    try {
+      target = parseTarget({ host: opts.hostname, port: Number(opts.port) || (secure ? 443 : 80) });
+    } catch (error) {
+      return callback(error as ChainError, null);
+    }
+    chain.connect(target, { timeoutMs }).then(
+      (tunnel) => {
+        if (!secure) return callback(null, tunnel);
+        tls({ ...opts, httpSocket: tunnel }, (error, socket) => {
+          if (error) {
+            tunnel.destroy();
+            return callback(error instanceof ChainError ? error : targetTlsError(error, target), null);
+          }
+          callback(null, socket as NonNullable<typeof socket>);
+        });
+      },
+      (error: Error) => callback(error, null),
+    );
+  };
+}
+
+/** Opens a connection to the last hop itself (TLS done for https://) for absolute-form requests. */
+function forwardConnector(chain: Chain, expected: Hop, timeoutMs: number | undefined): Connector {
+  return (_opts, callback) => {
+    chain.connectToLastHop({ timeoutMs }).then(
+      ({ socket, hop }) => {
+        try {
+          checkForwardHop(expected, hop);
+        } catch (error) {
+          socket.destroy();
+          return callback(error as ChainError, null);
+        }
+        callback(null, socket);
+      },
+      (error: Error) => callback(error, null),
+    );
+  };
+}
+
+export function createDispatcher(chain: Chain, options: ChainDispatcherOptions = {}): ChainDispatcher {
+  return new ChainDispatcher(chain, options);
 }

@@ -1,12 +1,121 @@
-/** The http.Agent over the chain (issue #3). */
+/**
+ * The http.Agent over the chain, for node:http and node:https and everything built on them
+ * (axios, got, ws). agent-base gives an async `connect` on top of Node's own pool, so
+ * keep-alive and maxSockets work unchanged: one pooled socket is one tunnel.
+ */
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type tls from 'node:tls';
+import { Agent, type AgentConnectOpts } from 'agent-base';
 import type { Chain } from '../chain.js';
+import { parseTarget } from '../target.js';
+import type { Hop } from '../url.js';
+import { httpOrigin, isUpgrade, rewriteClientRequest } from './absolute-form.js';
+import {
+  absoluteFormHop,
+  checkCount,
+  checkForwardHop,
+  checkTimeout,
+  forwardingMode,
+  type HttpForwarding,
+  proxyAuthorization,
+} from './forwarding.js';
+import { guardClientRequest, proxyAuthError } from './proxy-reply.js';
+import { connectTargetTls } from './target-tls.js';
 
 export interface ChainAgentOptions extends http.AgentOptions {
-  ca?: string | Buffer | Array<string | Buffer>;
+  /** CA for https targets (a request's own `ca` is used when the agent has none). */
+  ca?: tls.ConnectionOptions['ca'];
+  /** Verify https targets' certificates. Default true. */
   rejectUnauthorized?: boolean;
+  cert?: tls.ConnectionOptions['cert'];
+  key?: tls.ConnectionOptions['key'];
+  /** Plain http:// targets behind an HTTP proxy last hop: absolute-form (default) or CONNECT. */
+  forwarding?: HttpForwarding;
+  /** Deadline for opening a tunnel, in ms. Default: the chain's `timeoutMs`. */
+  timeoutMs?: number;
 }
 
-export function createAgent(_chain: Chain, _options: ChainAgentOptions = {}): http.Agent & { close(): void } {
-  throw new Error('not implemented yet');
+/** Marks the connect options of requests that go to the last hop in absolute-form. */
+const ABSOLUTE = Symbol('sockschain.absoluteForm');
+
+type ConnectOpts = AgentConnectOpts & { [ABSOLUTE]?: true };
+
+export class ChainAgent extends Agent {
+  readonly #chain: Chain;
+  readonly #forwardHop: Hop | undefined;
+  readonly #timeoutMs: number | undefined;
+  #closed = false;
+
+  constructor(chain: Chain, options: ChainAgentOptions = {}) {
+    const { forwarding, timeoutMs, ...agentOptions } = options;
+    checkCount(agentOptions.maxSockets, 'maxSockets');
+    checkCount(agentOptions.maxTotalSockets, 'maxTotalSockets');
+    checkTimeout(timeoutMs, 'timeoutMs');
+    const mode = forwardingMode(chain, forwarding);
+    super(agentOptions);
+    this.#chain = chain;
+    this.#forwardHop = absoluteFormHop(chain, mode);
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Called by node:http before the request head is sent: the moment to pick absolute-form. */
+  addRequest(req: http.ClientRequest, options: AgentConnectOpts): void {
+    const hop = this.#forwardHop;
+    let opts: ConnectOpts = options;
+    if (hop && !this.isSecureEndpoint(options) && !isUpgrade(req)) {
+      const origin = httpOrigin(options.host ?? 'localhost', options.port);
+      rewriteClientRequest(req, origin, proxyAuthorization(hop));
+      guardClientRequest(req, proxyAuthError(hop, this.#chain.hops.length - 1, new URL(origin).host));
+      opts = { ...options, [ABSOLUTE]: true };
+    }
+    const base = Agent.prototype as unknown as { addRequest(r: http.ClientRequest, o: ConnectOpts): void };
+    base.addRequest.call(this, req, opts);
+  }
+
+  /** Absolute-form connections go to the proxy, so they must never serve a tunnelled request. */
+  override getName(options?: ConnectOpts): string {
+    const name = super.getName(options);
+    return options?.[ABSOLUTE] ? `${name}:absolute-form` : name;
+  }
+
+  async connect(_req: http.ClientRequest, opts: ConnectOpts): Promise<Duplex> {
+    const timeoutMs = this.#timeoutMs;
+    if (opts[ABSOLUTE] && this.#forwardHop) {
+      const { socket, hop } = await this.#chain.connectToLastHop({ timeoutMs });
+      try {
+        checkForwardHop(this.#forwardHop, hop);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+      return socket;
+    }
+    const target = parseTarget({
+      host: opts.host ?? 'localhost',
+      port: opts.port ?? (opts.secureEndpoint ? 443 : 80),
+    });
+    const tunnel = await this.#chain.connect(target, { timeoutMs });
+    if (!opts.secureEndpoint) return tunnel;
+    return connectTargetTls(tunnel, target, opts, this.#chain.options.hopTimeoutMs);
+  }
+
+  /** Sockets released after close() are destroyed instead of pooled. */
+  override keepSocketAlive(socket: Duplex): boolean {
+    if (this.#closed) return false;
+    // Node returns whether it kept the socket; @types/node says void.
+    return super.keepSocketAlive(socket) as unknown as boolean;
+  }
+
+  /** Frees every idle pooled tunnel now; tunnels in use are closed when their request ends. */
+  close(): void {
+    this.#closed = true;
+    for (const sockets of Object.values(this.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+}
+
+export function createAgent(chain: Chain, options: ChainAgentOptions = {}): ChainAgent {
+  return new ChainAgent(chain, options);
 }

@@ -1,0 +1,64 @@
+/**
+ * How plain http:// requests travel when the last hop is an HTTP proxy. By default they go
+ * to that proxy in absolute-form (`GET http://host/path`), as curl does: many real proxies
+ * (squid's default configuration among them) refuse CONNECT to ports other than 443. The
+ * chain option `httpForwarding: 'connect'`, or an adapter's own `forwarding`, tunnels them
+ * with CONNECT like every other target.
+ */
+import type { Chain } from '../chain.js';
+import { ChainError } from '../errors.js';
+import { basicAuthorization } from '../protocols/auth/basic.js';
+import type { Hop } from '../url.js';
+
+export type HttpForwarding = 'absolute' | 'connect';
+
+/** The adapter's `forwarding` if given, else the chain's `httpForwarding`, else 'absolute'. */
+export function forwardingMode(chain: Chain, override: unknown): HttpForwarding {
+  // Read defensively: the chain option may not exist in every version of Chain.
+  const fromChain = (chain.options as { httpForwarding?: unknown }).httpForwarding;
+  const value = override ?? fromChain ?? 'absolute';
+  if (value === 'absolute' || value === 'connect') return value;
+  throw invalid(`forwarding must be 'absolute' or 'connect', got ${JSON.stringify(value)}`);
+}
+
+/** The hop that receives absolute-form requests, or undefined when http:// targets go through CONNECT. */
+export function absoluteFormHop(chain: Chain, mode: HttpForwarding): Hop | undefined {
+  if (mode !== 'absolute') return undefined;
+  const last = chain.hops[chain.hops.length - 1];
+  return last?.protocol === 'http' || last?.protocol === 'https' ? last : undefined;
+}
+
+/** The Proxy-Authorization value for `hop`, sent to that hop only; undefined without credentials. */
+export function proxyAuthorization(hop: Hop): string | undefined {
+  if (hop.username === undefined && hop.password === undefined) return undefined;
+  return basicAuthorization(hop.username ?? '', hop.password ?? '');
+}
+
+/** A connection opened for absolute-form requests must reach the hop the requests were written for. */
+export function checkForwardHop(expected: Hop, actual: Hop): void {
+  if (expected === actual || expected.url === actual.url) return;
+  throw new ChainError({
+    code: 'INVALID_CONFIG',
+    phase: 'config',
+    hop: actual.url,
+    message: `absolute-form requests were prepared for ${expected.url} but the chain reached ${actual.url}: use forwarding: 'connect' with chains whose last hop varies`,
+  });
+}
+
+/** Checks a connection count (maxSockets, connections) up front, so mistakes fail at creation. */
+export function checkCount(value: unknown, name: string): void {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return;
+  throw invalid(`${name} must be a positive integer (or Infinity), got ${String(value)}`);
+}
+
+/** Checks a deadline in ms. */
+export function checkTimeout(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return;
+  throw invalid(`${name} must be a positive number of ms, got ${String(value)}`);
+}
+
+function invalid(message: string): ChainError {
+  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
+}

@@ -1,0 +1,91 @@
+/**
+ * In absolute-form the last hop answers the request itself. A 407 can only come from that
+ * hop (an origin never sends it), so it is turned into the ChainError a CONNECT would have
+ * given (AUTH_REQUIRED or AUTH_FAILED at that hop) instead of reaching the application as
+ * a response. Other statuses (403, 502...) may be the origin's own and are passed through.
+ */
+import type http from 'node:http';
+import type { Dispatcher } from 'undici';
+import { ChainError } from '../errors.js';
+import type { Hop } from '../url.js';
+
+export type ProxyAuthError = (reason: string | undefined) => ChainError;
+
+/** Builds the error for a 407 from `hop` (at `index`) while requesting `target`. */
+export function proxyAuthError(hop: Hop, index: number, target: string): ProxyAuthError {
+  const credentials = hop.username !== undefined || hop.password !== undefined;
+  return (reason) => {
+    const reply = `HTTP 407${reason ? ` ${reason}` : ''}`;
+    return new ChainError({
+      code: credentials ? 'AUTH_FAILED' : 'AUTH_REQUIRED',
+      phase: 'auth',
+      hopIndex: index,
+      hop: hop.url,
+      target,
+      reply,
+      message: `hop ${index + 1} (${hop.url}): ${credentials ? 'credentials rejected' : 'proxy wants credentials'} (${reply})`,
+    });
+  };
+}
+
+/** node:http: a 407 response becomes the request's 'error'. */
+export function guardClientRequest(req: http.ClientRequest, makeError: ProxyAuthError): void {
+  const emit = req.emit;
+  req.emit = function (this: http.ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
+    const res = args[0] as http.IncomingMessage | undefined;
+    if (event !== 'response' || res?.statusCode !== 407) return emit.call(this, event, ...args);
+    req.emit = emit;
+    // Once a response exists node:http reports socket errors on it, not on the request:
+    // report this one on the request ourselves, then drop the connection quietly.
+    res.on('error', () => {});
+    emit.call(this, 'error', makeError(res.statusMessage));
+    req.destroy();
+    res.destroy();
+    return true;
+  } as typeof req.emit;
+}
+
+type Handler = Dispatcher.DispatchHandler;
+
+/**
+ * undici: wraps a dispatch handler, in either of undici's handler styles (fetch of older
+ * undici versions uses the legacy one), so that a 407 aborts the request with the error.
+ */
+export function guardHandler(handler: Handler, makeError: ProxyAuthError): Handler {
+  const target = handler as Record<string, unknown>;
+  let abort: ((reason: Error) => void) | undefined;
+  const overrides: Record<string, unknown> = {
+    onConnect: (fn: (reason: Error) => void, context: unknown) => {
+      abort = fn;
+      return call('onConnect', fn, context);
+    },
+    onHeaders: (status: number, raw: unknown, resume: unknown, message: string | undefined) => {
+      if (status !== 407) return call('onHeaders', status, raw, resume, message);
+      abort?.(makeError(message));
+      return false;
+    },
+    onResponseStart: (
+      controller: { abort(reason: Error): void },
+      status: number,
+      headers: unknown,
+      message: string | undefined,
+    ) => {
+      if (status !== 407) return call('onResponseStart', controller, status, headers, message);
+      controller.abort(makeError(message));
+    },
+  };
+  function call(name: string, ...args: unknown[]): unknown {
+    const method = target[name];
+    return typeof method === 'function' ? method.apply(handler, args) : undefined;
+  }
+  const modern = typeof target.onRequestStart === 'function';
+  const intercepted = modern ? ['onResponseStart'] : ['onConnect', 'onHeaders'];
+  // Methods are called on the original handler, which may keep private fields.
+  return new Proxy(target, {
+    get(object, key) {
+      if (typeof key === 'string' && intercepted.includes(key)) return overrides[key];
+      const value = Reflect.get(object, key);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  }) as Handler;
+}
