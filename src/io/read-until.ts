@@ -21,8 +21,24 @@ export class ReplyTooLargeError extends Error {
   }
 }
 
-/** Resolves with everything up to and including `delimiter`; rejects past `maxBytes`. */
-export function readUntil(stream: Duplex, delimiter: string, maxBytes: number): Promise<Buffer> {
+export class UnexpectedReplyError extends Error {
+  override name = 'UnexpectedReplyError';
+  constructor(readonly received: Buffer) {
+    super('reply does not start as expected');
+  }
+}
+
+/**
+ * Resolves with everything up to and including `delimiter`; rejects past `maxBytes`, or as
+ * soon as `plausible` says the bytes so far cannot be the start of a valid reply (so a
+ * peer speaking another protocol fails fast instead of at the timeout).
+ */
+export function readUntil(
+  stream: Duplex,
+  delimiter: string,
+  maxBytes: number,
+  plausible: (start: Buffer) => boolean = () => true,
+): Promise<Buffer> {
   const needle = Buffer.from(delimiter, 'latin1');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -53,6 +69,10 @@ export function readUntil(stream: Duplex, delimiter: string, maxBytes: number): 
         }
         if (all.length > maxBytes) {
           finish(new ReplyTooLargeError(all.subarray(0, 64)));
+          return;
+        }
+        if (!plausible(all)) {
+          finish(new UnexpectedReplyError(all.subarray(0, 64)));
           return;
         }
         searchFrom = Math.max(0, all.length - needle.length + 1);

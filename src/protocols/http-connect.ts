@@ -4,9 +4,9 @@
  * application and are pushed back onto the stream by readUntil.
  */
 import type { Duplex } from 'node:stream';
-import { ReplyTooLargeError, readUntil, StreamEndedError } from '../io/read-until.js';
+import { ReplyTooLargeError, readUntil, StreamEndedError, UnexpectedReplyError } from '../io/read-until.js';
 import { formatTarget } from '../target.js';
-import { basicAuthorization } from './auth/basic.js';
+import { ConnectAuth, closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
 import { type HopContext, hopError, reachError } from './context.js';
 import { MalformedResponseError, parseResponseHead, printable, type ResponseHead } from './http-response.js';
 
@@ -15,21 +15,42 @@ export const MAX_REPLY_HEAD = 16 * 1024;
 
 export async function httpConnect(socket: Duplex, ctx: HopContext): Promise<void> {
   const authority = formatTarget(ctx.dest);
-  const { username, password } = ctx.hop;
-  const credentials = username !== undefined || password !== undefined;
-  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
-  if (credentials) lines.push(`Proxy-Authorization: ${basicAuthorization(username ?? '', password ?? '')}`);
+  const auth = new ConnectAuth(ctx.hop, authority);
+  const { credentials } = auth;
   ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: true }));
-  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  const head = await readReplyHead(socket, ctx);
+  socket.write(connectRequest(authority, auth.first()));
+  let head = await readReplyHead(socket, ctx);
+  // A Digest challenge is answered once, on the same connection if the proxy keeps it open.
+  const answer = auth.answer(head, ctx);
+  if (answer !== undefined) {
+    await keepAfterChallenge(socket, head, ctx);
+    socket.write(connectRequest(authority, answer));
+    head = await readReplyHead(socket, ctx).catch((error: unknown) => {
+      throw socket.readableEnded || socket.destroyed ? closedOnChallenge(ctx) : error;
+    });
+  }
   checkStatus(head, ctx, credentials);
+}
+
+function connectRequest(authority: string, authorization: string | undefined): string {
+  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
+  if (authorization !== undefined) lines.push(`Proxy-Authorization: ${authorization}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 async function readReplyHead(socket: Duplex, ctx: HopContext): Promise<ResponseHead> {
   let raw: Buffer;
   try {
-    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD);
+    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD, startsLikeHttp);
   } catch (error) {
+    if (error instanceof UnexpectedReplyError) {
+      throw hopError(
+        ctx,
+        'PROTOCOL_ERROR',
+        'handshake',
+        `not an HTTP reply (${describeBytes(error.received)})`,
+      );
+    }
     if (error instanceof ReplyTooLargeError) {
       throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `reply head larger than ${MAX_REPLY_HEAD} bytes`);
     }
@@ -53,6 +74,14 @@ async function readReplyHead(socket: Duplex, ctx: HopContext): Promise<ResponseH
       `not an HTTP reply (${describeBytes(raw)}): ${message}`,
     );
   }
+}
+
+const HTTP_PREFIX = Buffer.from('HTTP/');
+
+/** A reply must begin with `HTTP/`; anything else is another protocol, known from its first bytes. */
+function startsLikeHttp(start: Buffer): boolean {
+  const n = Math.min(start.length, HTTP_PREFIX.length);
+  return start.subarray(0, n).equals(HTTP_PREFIX.subarray(0, n));
 }
 
 function checkStatus(head: ResponseHead, ctx: HopContext, credentials: boolean): void {
