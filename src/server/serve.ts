@@ -1,17 +1,26 @@
-/** chain.serve(): a local SOCKS/HTTP proxy that forwards through the chain (issue #5). */
-import type { AddressInfo } from 'node:net';
+/**
+ * chain.serve(): the local proxy server (proxy-server.ts) with the chain as its upstream,
+ * so programs that are not Node (curl, browsers, mail servers) can use the chain.
+ */
 import type { Chain } from '../chain.js';
+import { type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
 
-export interface ServeOptions {
-  /** e.g. 'socks5://127.0.0.1:1080', 'http://127.0.0.1:8080'; repeatable. */
-  listen: string | string[];
+export type ServeOptions = Omit<ProxyServerOptions, 'connect' | 'route'>;
+
+export type ServeHandle = ProxyServer;
+
+export function serveChain(chain: Chain, options: ServeOptions): Promise<ServeHandle> {
+  const hops = chain.hops.length;
+  return startProxyServer({
+    ...options,
+    route: `${hops} hop${hops === 1 ? '' : 's'}`,
+    connect: (target, { signal, trace }) => chain.connect(target, { signal, trace }),
+  });
 }
 
-export interface ServeHandle {
-  address(): AddressInfo[];
-  close(): Promise<void>;
-}
-
-export function serveChain(_chain: Chain, _options: ServeOptions): Promise<ServeHandle> {
-  throw new Error('not implemented yet');
-}
+export type { ListenerAuth } from './auth.js';
+export { connectDirect, type DirectOptions } from './direct.js';
+export type { ClientProtocol, ConnectionRecord, ListenerFailure } from './log.js';
+export { formatRecord } from './log.js';
+export { ListenError, type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
+export type { UpstreamConnect } from './session.js';

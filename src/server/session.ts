@@ -1,0 +1,133 @@
+/**
+ * One tunnel's bookkeeping: opening it through the upstream (the chain, or a direct
+ * connection), joining it to the client with byte counts, and the one log record at the end.
+ */
+import type net from 'node:net';
+import type { TraceEntry } from '../dial.js';
+import { ChainError } from '../errors.js';
+import { formatTarget, type Target } from '../target.js';
+import type { ListenerAuth } from './auth.js';
+import type { ClientProtocol, ConnectionRecord, ListenerFailure } from './log.js';
+import { asChainError } from './replies.js';
+
+/** Opens a connection to `target`: `chain.connect`, or `connectDirect` for no chain. */
+export type UpstreamConnect = (
+  target: Target,
+  options: { signal: AbortSignal; trace: TraceEntry[] },
+) => Promise<net.Socket>;
+
+/** What the protocol handlers need from the server. */
+export interface ListenerContext {
+  readonly auth: ListenerAuth | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly connect: UpstreamConnect;
+  readonly route: string;
+  readonly draining: boolean;
+  emit(record: ConnectionRecord): void;
+}
+
+export class Session {
+  protocol: ClientProtocol | undefined;
+  target: string | undefined;
+  readonly trace: TraceEntry[] = [];
+  bytesUp = 0;
+  bytesDown = 0;
+  readonly #ctx: ListenerContext;
+  readonly #client: string;
+  readonly #time = new Date();
+  readonly #started = performance.now();
+  #finished = false;
+
+  constructor(ctx: ListenerContext, client: net.Socket, protocol?: ClientProtocol) {
+    this.#ctx = ctx;
+    this.#client = clientAddress(client);
+    this.protocol = protocol;
+  }
+
+  /** Opens the upstream connection; rejects with a ChainError, and aborts when the client leaves. */
+  async open(target: Target, client: net.Socket): Promise<net.Socket> {
+    this.target = formatTarget(target);
+    const controller = new AbortController();
+    const onClose = () => controller.abort(new Error('the client went away'));
+    client.once('close', onClose);
+    try {
+      const upstream = await this.#ctx.connect(target, { signal: controller.signal, trace: this.trace });
+      if (client.destroyed) {
+        upstream.destroy();
+        throw new ChainError({
+          code: 'ABORTED',
+          phase: 'handshake',
+          target: this.target,
+          message: 'the client went away while the tunnel was opening',
+        });
+      }
+      return upstream;
+    } catch (error) {
+      throw asChainError(error, this.target);
+    } finally {
+      client.off('close', onClose);
+    }
+  }
+
+  /** Joins client and upstream both ways; the record is written once both are closed. */
+  relay(client: net.Socket, upstream: net.Socket): void {
+    upstream.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => {
+      this.bytesUp += chunk.length;
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      this.bytesDown += chunk.length;
+    });
+    const destroyBoth = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', destroyBoth);
+    upstream.on('error', destroyBoth);
+    // A FIN that arrived while the tunnel was opening was already consumed: pipe() would never pass it on.
+    if (client.readableEnded) upstream.end();
+    else client.pipe(upstream);
+    upstream.pipe(client);
+    // The target is gone: let our FIN to the client flush (pipe sent it), then close the socket,
+    // so a client that never closes its side cannot hold it open.
+    upstream.once('close', () => {
+      client.end();
+      if (client.writableFinished) client.destroy();
+      else client.once('finish', () => client.destroy());
+    });
+    client.once('close', () => upstream.destroy());
+    let open = 2;
+    const closed = () => {
+      open -= 1;
+      if (open === 0) this.finish('ok');
+    };
+    client.once('close', closed);
+    upstream.once('close', closed);
+  }
+
+  /** Writes the record (once): `ok`, the chain's failure, or why the listener refused the client. */
+  finish(result: 'ok' | ListenerFailure | ChainError, detail?: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const error = typeof result === 'object' ? result : undefined;
+    this.#ctx.emit({
+      time: this.#time,
+      client: this.#client,
+      protocol: this.protocol,
+      target: this.target,
+      route: this.#ctx.route,
+      result: error ? error.code : (result as 'ok' | ListenerFailure),
+      error,
+      detail,
+      bytesUp: this.bytesUp,
+      bytesDown: this.bytesDown,
+      durationMs: performance.now() - this.#started,
+      trace: this.trace,
+    });
+  }
+}
+
+export function clientAddress(socket: net.Socket): string {
+  const address = socket.remoteAddress ?? '?';
+  return `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? '?'}`;
+}
