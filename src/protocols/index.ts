@@ -2,7 +2,7 @@
 import type { Duplex } from 'node:stream';
 import type { HopContext } from './context.js';
 import { httpConnect } from './http-connect.js';
-import { socksConnect } from './socks.js';
+import { socksHandshake } from './socks/handshake.js';
 
 export function handshake(socket: Duplex, ctx: HopContext): Promise<void> {
   switch (ctx.hop.protocol) {
@@ -10,7 +10,7 @@ export function handshake(socket: Duplex, ctx: HopContext): Promise<void> {
     case 'https':
       return httpConnect(socket, ctx);
     default:
-      return socksConnect(socket, ctx);
+      return socksHandshake(socket, ctx);
   }
 }
 

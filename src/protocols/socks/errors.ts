@@ -1,0 +1,63 @@
+/** SOCKS reply codes as ChainErrors: who is to blame, and in the proxy's own words. */
+
+import { type HopContext, hopError, reachError } from '../context.js';
+import { printable } from '../http-response.js';
+
+const SOCKS5_REPLIES: Record<number, string> = {
+  1: 'general failure',
+  2: 'connection not allowed by ruleset',
+  3: 'network unreachable',
+  4: 'host unreachable',
+  5: 'connection refused',
+  6: 'TTL expired',
+  7: 'command not supported',
+  8: 'address type not supported',
+};
+
+export function mapSocks5Reply(ctx: HopContext, code: number): Error {
+  const reply = `SOCKS5 reply 0x${code.toString(16).padStart(2, '0')} (${SOCKS5_REPLIES[code] ?? 'unassigned'})`;
+  switch (code) {
+    case 0x02:
+      return hopError(ctx, 'PROXY_DENIED', 'handshake', `the proxy's rules deny the connection (${reply})`, {
+        reply,
+      });
+    case 0x05:
+      return reachError(ctx, 'refused', reply, reply);
+    case 0x06:
+      return reachError(ctx, 'timeout', reply, reply);
+    case 0x01:
+    case 0x03:
+    case 0x04:
+      return reachError(ctx, 'unreachable', reply, reply);
+    case 0x08:
+      return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply}); try dns: 'local'`, {
+        reply,
+      });
+    default:
+      return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply})`, { reply });
+  }
+}
+
+export function mapSocks4Reply(ctx: HopContext, code: number, credentials: boolean): Error {
+  const reply = `SOCKS4 0x${code.toString(16).toUpperCase()}`;
+  if (code === 0x5b) {
+    // SOCKS4 has one code for "denied by the rules" and "could not connect".
+    return hopError(ctx, 'PROXY_DENIED', 'handshake', `request rejected or failed (${reply})`, { reply });
+  }
+  if (code === 0x5c || code === 0x5d) {
+    return credentials
+      ? hopError(ctx, 'AUTH_FAILED', 'auth', `user id rejected (${reply})`, { reply })
+      : hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants a user id (${reply})`, { reply });
+  }
+  return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unknown SOCKS4 reply (${reply})`, { reply });
+}
+
+/** The peer answered, but not in SOCKS: say what it looks like. */
+export function notSocks(ctx: HopContext, bytes: Buffer): Error {
+  const text = bytes.subarray(0, 5).toString('latin1');
+  let what = `got "${printable(bytes)}"`;
+  // We may hold only the 2 bytes of a SOCKS reply: "HT" is enough to recognise HTTP.
+  if (text.length >= 2 && 'HTTP/'.startsWith(text)) what = 'it answers in HTTP: use http://';
+  else if (bytes[0] === 0x15 || bytes[0] === 0x16) what = 'it answers in TLS: is it an https:// proxy?';
+  return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `does not answer in SOCKS: ${what}`);
+}

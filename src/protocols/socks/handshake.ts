@@ -1,0 +1,147 @@
+/**
+ * SOCKS handshakes as straight-line code: write, read exactly N bytes, check. The same code
+ * serves sequential setup (each message written after the previous reply) and pipelined
+ * setup (every message written up front by `pipelinedRequests`, then only the reads here).
+ */
+import type { Duplex } from 'node:stream';
+import { readExactly } from '../../io/read-exactly.js';
+import { StreamEndedError } from '../../io/read-until.js';
+import { type HopContext, hopError } from '../context.js';
+import { mapSocks4Reply, mapSocks5Reply, notSocks } from './errors.js';
+import {
+  addressLength,
+  connectRequest,
+  EncodeError,
+  greeting,
+  SOCKS4,
+  SOCKS5,
+  socks4Request,
+  userPassRequest,
+} from './wire.js';
+
+export function isSocks4(ctx: HopContext): boolean {
+  return ctx.hop.protocol === 'socks4' || ctx.hop.protocol === 'socks4a';
+}
+
+function hasCredentials(ctx: HopContext): boolean {
+  return ctx.hop.username !== undefined || ctx.hop.password !== undefined;
+}
+
+/**
+ * Everything a hop needs to hear, for pipelining: SOCKS5 offers exactly one method (the
+ * proxy's choice must be predictable), so the credentials can follow without a reply.
+ */
+export function pipelinedRequests(ctx: HopContext): Buffer {
+  return encode(ctx, () => {
+    if (isSocks4(ctx)) return socks4Request(ctx.dest, ctx.hop.username ?? '', ctx.hop.protocol === 'socks4a');
+    const parts = [greeting([hasCredentials(ctx) ? SOCKS5.userPass : SOCKS5.noAuth])];
+    if (hasCredentials(ctx)) parts.push(userPassRequest(ctx.hop.username ?? '', ctx.hop.password ?? ''));
+    parts.push(connectRequest(ctx.dest));
+    return Buffer.concat(parts);
+  });
+}
+
+/** Runs the handshake; with `sent`, the requests were already written by `pipelinedRequests`. */
+export async function socksHandshake(socket: Duplex, ctx: HopContext, sent = false): Promise<void> {
+  if (isSocks4(ctx)) return socks4(socket, ctx, sent);
+  return socks5(socket, ctx, sent);
+}
+
+async function socks4(socket: Duplex, ctx: HopContext, sent: boolean): Promise<void> {
+  ctx.progress(() => ({ phase: 'handshake', awaitingDest: true }));
+  if (!sent) {
+    socket.write(
+      encode(ctx, () => socks4Request(ctx.dest, ctx.hop.username ?? '', ctx.hop.protocol === 'socks4a')),
+    );
+  }
+  const reply = await read(socket, ctx, 8);
+  // The reply's version byte is 0 by the spec; some servers echo 4.
+  if (reply[0] !== 0x00 && reply[0] !== 0x04) throw notSocks(ctx, reply);
+  if (reply[1] !== SOCKS4.granted) throw mapSocks4Reply(ctx, reply[1] ?? 0, hasCredentials(ctx));
+}
+
+async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<void> {
+  const credentials = hasCredentials(ctx);
+  let phase: 'handshake' | 'auth' = 'handshake';
+  let awaitingDest = false;
+  ctx.progress(() => ({ phase, awaitingDest }));
+
+  // With credentials, sequential setup offers both methods, as curl does: a proxy that
+  // needs none may pick "no auth". Pipelined setup offered exactly one.
+  if (!sent) socket.write(greeting(credentials ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
+  const choice = await read(socket, ctx, 2);
+  if (choice[0] !== SOCKS5.version) throw notSocks(ctx, choice);
+  const method = choice[1];
+  if (method === SOCKS5.noAcceptable) {
+    throw credentials
+      ? hopError(ctx, 'AUTH_FAILED', 'auth', 'accepts none of the offered methods (no-auth, user/password)', {
+          reply: 'SOCKS5 method 0xFF',
+        })
+      : hopError(ctx, 'AUTH_REQUIRED', 'auth', 'proxy wants credentials (SOCKS5 method 0xFF for no-auth)', {
+          reply: 'SOCKS5 method 0xFF',
+        });
+  }
+  if (method === SOCKS5.userPass && credentials) {
+    phase = 'auth';
+    if (!sent)
+      socket.write(encode(ctx, () => userPassRequest(ctx.hop.username ?? '', ctx.hop.password ?? '')));
+    const status = await read(socket, ctx, 2);
+    if (status[1] !== 0x00) {
+      throw hopError(ctx, 'AUTH_FAILED', 'auth', 'username/password rejected (RFC 1929 status != 0)', {
+        reply: `SOCKS5 auth status 0x${(status[1] ?? 0).toString(16).padStart(2, '0')}`,
+      });
+    }
+  } else if (method !== SOCKS5.noAuth || (sent && credentials)) {
+    // A method we did not offer, or (pipelined) not the one we offered: our next bytes were
+    // not what the proxy expects, so the handshake cannot go on.
+    throw hopError(
+      ctx,
+      'PROTOCOL_ERROR',
+      'handshake',
+      `chose SOCKS5 method 0x${(method ?? 0).toString(16)} we did not offer`,
+    );
+  }
+
+  phase = 'handshake';
+  awaitingDest = true;
+  if (!sent) socket.write(encode(ctx, () => connectRequest(ctx.dest)));
+  const head = await read(socket, ctx, 4);
+  if (head[0] !== SOCKS5.version) throw notSocks(ctx, head);
+  if (head[1] !== 0x00) throw mapSocks5Reply(ctx, head[1] ?? 0);
+  const atyp = head[3] ?? 0;
+  const length = atyp === 0x03 ? ((await read(socket, ctx, 1))[0] ?? 0) : addressLength(atyp);
+  if (length < 0) {
+    throw hopError(
+      ctx,
+      'PROTOCOL_ERROR',
+      'handshake',
+      `reply with unknown address type 0x${atyp.toString(16)}`,
+    );
+  }
+  await read(socket, ctx, length + 2);
+}
+
+async function read(socket: Duplex, ctx: HopContext, n: number): Promise<Buffer> {
+  try {
+    return await readExactly(socket, n);
+  } catch (error) {
+    if (error instanceof StreamEndedError) {
+      if (error.received.length > 0) throw notSocks(ctx, error.received);
+      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'closed the connection during the SOCKS handshake', {
+        cause: error,
+      });
+    }
+    throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'connection failed during the SOCKS handshake', {
+      cause: error,
+    });
+  }
+}
+
+function encode(ctx: HopContext, build: () => Buffer): Buffer {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof EncodeError) throw hopError(ctx, 'INVALID_CONFIG', 'config', error.message);
+    throw error;
+  }
+}
