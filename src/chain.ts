@@ -8,13 +8,20 @@ import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
 import { type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
+import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
+import { type NoProxy, parseNoProxy, shouldBypass } from './config/no-proxy.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
-import { type DialOptions, dial, type TraceEntry } from './dial.js';
+import { dial, type TraceEntry } from './dial.js';
+import { connectDirect } from './direct.js';
 import { type DnsMode, resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
+import { dialWithFailover } from './failover.js';
+import { CHAIN_MODES, type ChainMode, HopSelector } from './modes.js';
+import { type ResolvedRetryOptions, type RetryOptions, resolveRetry, withRetries } from './retry.js';
+import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
-import { parseTarget, type TargetInput } from './target.js';
+import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
 
 /** Something the chain hands out and must free on `close()` (agents, dispatchers, servers). */
@@ -34,22 +41,63 @@ export interface ChainOptions {
   ca?: HopTlsOptions['ca'];
   /** Verify https:// hops' certificates. Default true (per-hop setting wins). */
   rejectUnauthorized?: boolean;
+  /** Which hops a connection uses: 'strict' (default), 'dynamic', 'random' or 'round_robin'. */
+  mode?: ChainMode;
+  /** 'random' and 'round_robin': how many hops each connection goes through. Default 1. */
+  chainLength?: number;
+  /** Retries of tunnel setup: a count, or p-retry-like options. Default 0 (no retry). */
+  retries?: number | RetryOptions;
+  /** How long a hop that failed is left out ('dynamic', 'random', 'round_robin'), in ms. Default 30000. */
+  cooldownMs?: number;
+  /** Targets that connect directly, not through the chain (NO_PROXY syntax, plus CIDR ranges). */
+  noProxy?: string | readonly string[];
+  /** Plain http:// targets behind an HTTP last hop: absolute-form requests (default) or CONNECT. */
+  httpForwarding?: 'absolute' | 'connect';
+}
+
+/** The options as the chain uses them, defaults filled in. */
+export interface ResolvedChainOptions {
+  readonly timeoutMs: number;
+  readonly hopTimeoutMs: number;
+  readonly dns: DnsMode;
+  readonly mode: ChainMode;
+  readonly chainLength: number;
+  readonly retries: ResolvedRetryOptions;
+  readonly cooldownMs: number;
+  readonly noProxy: readonly string[];
+  readonly httpForwarding: 'absolute' | 'connect';
 }
 
 export interface ConnectOptions {
   signal?: AbortSignal;
   /** Overrides the chain's overall deadline for this connection. */
   timeoutMs?: number;
-  /** Receives per-hop timings as the tunnel opens. */
+  /** Receives per-hop timings as the tunnel opens (hopIndex: positions in `chain.hops`). */
   trace?: TraceEntry[];
+  /**
+   * The scheme of the URL being fetched ('http:', 'https:'...), for chains that route by it
+   * (HTTP_PROXY vs HTTPS_PROXY). Default: taken from a URL target, else guessed from the port.
+   */
+  protocol?: string;
 }
 
-export const DEFAULTS = { timeoutMs: 30_000, hopTimeoutMs: 10_000, dns: 'remote' as DnsMode };
+export const DEFAULTS = {
+  timeoutMs: 30_000,
+  hopTimeoutMs: 10_000,
+  dns: 'remote' as DnsMode,
+  mode: 'strict' as ChainMode,
+  chainLength: 1,
+  cooldownMs: 30_000,
+  httpForwarding: 'absolute' as const,
+};
 
 export class Chain {
   readonly hops: readonly Hop[];
-  readonly options: Readonly<Required<Pick<ChainOptions, 'timeoutMs' | 'hopTimeoutMs' | 'dns'>>>;
+  readonly options: ResolvedChainOptions;
   readonly #tls: HopTlsOptions;
+  readonly #noProxy: NoProxy;
+  readonly #selector: HopSelector;
+  readonly #routes: SchemeRoutes | undefined;
   readonly #resources = new Set<Closable>();
   #dispatcher: Dispatcher | undefined;
 
@@ -63,47 +111,111 @@ export class Chain {
     return chainFromProxychainsConf(Chain, textOrPath, options);
   }
 
+  /** A chain from a config file: JSON `{ "hops": [...], "options": {...} }` or a proxychains.conf. */
+  static fromConfigFile(path: string, options: ChainOptions = {}): Chain {
+    return chainFromConfigFile(Chain, path, options);
+  }
+
   constructor(hops: string | readonly HopInput[], options: ChainOptions = {}) {
     this.hops = Object.freeze(parseHops(hops));
     if (this.hops.length === 0) {
-      throw new ChainError({
-        code: 'INVALID_CONFIG',
-        phase: 'config',
-        message: 'a chain needs at least one hop',
-      });
+      throw invalid('a chain needs at least one hop');
     }
+    const mode = chainMode(options.mode);
+    const chainLength = lengthOf(options.chainLength, this.hops.length);
+    const cooldownMs =
+      options.cooldownMs === undefined
+        ? DEFAULTS.cooldownMs
+        : positive(options.cooldownMs, 0, 'cooldownMs', true);
+    this.#noProxy = parseNoProxy(options.noProxy);
     this.options = Object.freeze({
       timeoutMs: positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs'),
       hopTimeoutMs: positive(options.hopTimeoutMs, DEFAULTS.hopTimeoutMs, 'hopTimeoutMs'),
       dns: dnsMode(options.dns),
+      mode,
+      chainLength,
+      retries: resolveRetry(options.retries),
+      cooldownMs,
+      noProxy: this.#noProxy.entries,
+      httpForwarding: forwarding(options.httpForwarding),
     });
     const tls: HopTlsOptions = {};
     if (options.ca !== undefined) tls.ca = options.ca;
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
     this.#tls = tls;
+    this.#selector = new HopSelector({ mode, chainLength, cooldownMs });
+    this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
   }
 
-  /** Opens a tunnel through every hop, in order, to `target`; resolves with the connected socket. */
+  /**
+   * Opens a tunnel to `target` through the hops the chain's mode picks (every hop, in order,
+   * by default) and resolves with the connected socket. A target that NO_PROXY exempts gets
+   * a direct connection instead.
+   */
   async connect(target: TargetInput, options: ConnectOptions = {}): Promise<net.Socket> {
     let dest = parseTarget(target);
-    let hops = this.hops;
-    if (this.options.dns === 'local') {
-      dest = await resolveLocally(dest);
-      hops = await resolveHopsForSocks4(hops);
-    }
-    const dialOptions: DialOptions = {
-      hops,
-      target: dest,
-      signal: options.signal,
-      timeoutMs:
-        options.timeoutMs === undefined
-          ? this.options.timeoutMs
-          : positive(options.timeoutMs, 0, 'timeoutMs'),
-      hopTimeoutMs: this.options.hopTimeoutMs,
-      tls: this.#tls,
-      trace: options.trace,
-    };
-    return (await dial(dialOptions)) as net.Socket;
+    const timeoutMs = this.#timeout(options);
+    const route = this.#route(dest, options.protocol ?? urlProtocol(target));
+    if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
+    if (this.options.dns === 'local') dest = await resolveLocally(dest);
+    const { socket } = await this.#open(route, dest, options, timeoutMs);
+    return socket as net.Socket;
+  }
+
+  /**
+   * Whether connections to `target` bypass the chain: NO_PROXY matches it, or (chains from
+   * HTTP_PROXY/HTTPS_PROXY) no proxy is configured for its scheme. Such targets connect
+   * directly; `connect` does that by itself.
+   */
+  bypasses(target: TargetInput, options: { protocol?: string } = {}): boolean {
+    return this.#route(parseTarget(target), options.protocol ?? urlProtocol(target)) === 'direct';
+  }
+
+  #route(dest: Target, protocol: string | undefined): readonly number[] | 'direct' {
+    if (shouldBypass(dest, this.#noProxy)) return 'direct';
+    return routeFor(
+      this.#routes,
+      this.hops.map((_, index) => index),
+      protocol,
+      dest,
+    );
+  }
+
+  #timeout(options: ConnectOptions): number {
+    return options.timeoutMs === undefined
+      ? this.options.timeoutMs
+      : positive(options.timeoutMs, 0, 'timeoutMs');
+  }
+
+  /** Mode, failover and retries around dial(): to `dest`, or to the last hop itself. */
+  #open(candidates: readonly number[], dest: Target | undefined, options: ConnectOptions, timeoutMs: number) {
+    const { signal } = options;
+    return withRetries(
+      (remainingMs) =>
+        dialWithFailover({
+          hops: this.hops,
+          candidates,
+          selector: this.#selector,
+          target: dest && formatTarget(dest),
+          trace: options.trace,
+          deadline: performance.now() + remainingMs,
+          prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
+          dial: (hops, trace, attemptMs) => {
+            const last = hops[hops.length - 1] as Hop;
+            return dial({
+              hops,
+              target: dest ?? { host: last.host, port: last.port },
+              signal,
+              timeoutMs: attemptMs,
+              hopTimeoutMs: this.options.hopTimeoutMs,
+              tls: this.#tls,
+              trace,
+              stopAtLastHop: dest === undefined,
+            });
+          },
+        }),
+      { retry: this.options.retries, signal, timeoutMs },
+    );
   }
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
@@ -143,21 +255,27 @@ export class Chain {
   /**
    * A connection to the last hop itself, through the hops before it (TLS done for https://,
    * no handshake): for speaking HTTP to an HTTP proxy, as absolute-form forwarding does.
+   * Hops are picked, failed over and retried as for `connect`; `hop` is the entry of
+   * `chain.hops` reached (in random and round_robin modes it varies).
    */
   async connectToLastHop(options: ConnectOptions = {}): Promise<{ socket: net.Socket; hop: Hop }> {
-    const hops = this.options.dns === 'local' ? await resolveHopsForSocks4(this.hops) : this.hops;
-    const hop = hops[hops.length - 1] as Hop;
-    const socket = await dial({
-      hops,
-      target: { host: hop.host, port: hop.port },
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-      hopTimeoutMs: this.options.hopTimeoutMs,
-      tls: this.#tls,
-      trace: options.trace,
-      stopAtLastHop: true,
-    });
-    return { socket: socket as net.Socket, hop };
+    const timeoutMs = this.#timeout(options);
+    const protocol = options.protocol ?? 'http:';
+    const route = routeFor(
+      this.#routes,
+      this.hops.map((_, index) => index),
+      protocol,
+      undefined,
+    );
+    if (route === 'direct') {
+      throw new ChainError({
+        code: 'INVALID_CONFIG',
+        phase: 'config',
+        message: `no proxy is configured for ${protocol} targets (they connect directly): there is no last hop to reach`,
+      });
+    }
+    const { socket, positions } = await this.#open(route, undefined, options, timeoutMs);
+    return { socket: socket as net.Socket, hop: this.hops[positions[positions.length - 1] as number] as Hop };
   }
 
   /** The hops, passwords redacted. */
@@ -174,23 +292,45 @@ export class Chain {
   }
 }
 
-function positive(value: number | undefined, fallback: number, name: string): number {
+function positive(value: number | undefined, fallback: number, name: string, zeroOk = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      message: `${name} must be a positive number of ms`,
-    });
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk)) {
+    throw invalid(
+      `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, got ${String(value)}`,
+    );
   }
   return value;
 }
 
 function dnsMode(value: unknown): DnsMode {
   if (value === undefined || value === 'remote' || value === 'local') return value ?? 'remote';
-  throw new ChainError({
-    code: 'INVALID_CONFIG',
-    phase: 'config',
-    message: `dns must be 'remote' or 'local'`,
-  });
+  throw invalid(`dns must be 'remote' or 'local', got ${JSON.stringify(value)}`);
+}
+
+function chainMode(value: unknown): ChainMode {
+  if (value === undefined) return DEFAULTS.mode;
+  if (CHAIN_MODES.includes(value as ChainMode)) return value as ChainMode;
+  throw invalid(
+    `mode must be one of ${CHAIN_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(value)}`,
+  );
+}
+
+function lengthOf(value: unknown, hopCount: number): number {
+  if (value === undefined) return DEFAULTS.chainLength;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > hopCount) {
+    throw invalid(
+      `chainLength must be a whole number from 1 to the number of hops (${hopCount}), got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function forwarding(value: unknown): 'absolute' | 'connect' {
+  if (value === undefined) return DEFAULTS.httpForwarding;
+  if (value === 'absolute' || value === 'connect') return value;
+  throw invalid(`httpForwarding must be 'absolute' or 'connect', got ${JSON.stringify(value)}`);
+}
+
+function invalid(message: string): ChainError {
+  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

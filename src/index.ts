@@ -1,7 +1,14 @@
-export { Chain, type ChainOptions, type ConnectOptions } from './chain.js';
+export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
+export { type ConfigFile, loadConfigFile } from './config/config-file.js';
+export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
+export { type ProxychainsConf, parseProxychainsConf } from './config/proxychains-conf.js';
 export type { TraceEntry } from './dial.js';
+export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
 export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export { CHAIN_MODES, type ChainMode } from './modes.js';
+export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';
+export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 export {
   type Hop,

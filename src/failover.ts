@@ -1,0 +1,134 @@
+/**
+ * One connection attempt under the chain's mode: pick the hops, dial them, and when a hop
+ * turns out to be down (dynamic, random, round_robin), mark it and dial again without it,
+ * until a chain gets through or too few hops are left. Errors and trace entries are
+ * renumbered from the dialed list to positions in `chain.hops`, the list the user wrote.
+ */
+import type { Duplex } from 'node:stream';
+import type { TraceEntry } from './dial.js';
+import { ChainError } from './errors.js';
+import { type HopSelector, isHopDown } from './modes.js';
+import { needsRedial } from './protocols/auth/connect-auth.js';
+import type { Hop } from './url.js';
+
+export interface FailoverOptions {
+  /** chain.hops. */
+  hops: readonly Hop[];
+  /** Positions this connection may use (all, or the route for the target's scheme). */
+  candidates: readonly number[];
+  selector: HopSelector;
+  /** The final target as `host:port`, to tell a filtered target from a dead last hop. */
+  target: string | undefined;
+  trace?: TraceEntry[] | undefined;
+  /** performance.now() by which the tunnel must be up. */
+  deadline: number;
+  /** Rewrites the chosen hops before dialing (dns: 'local' resolves some names). */
+  prepare?(hops: readonly Hop[]): Promise<readonly Hop[]>;
+  /** Dials exactly these hops within `timeoutMs`. */
+  dial(hops: readonly Hop[], trace: TraceEntry[], timeoutMs: number): Promise<Duplex>;
+}
+
+export interface Dialed {
+  socket: Duplex;
+  /** The positions in chain.hops that carry the tunnel, in order. */
+  positions: number[];
+}
+
+export async function dialWithFailover(options: FailoverOptions): Promise<Dialed> {
+  const { hops, candidates, selector } = options;
+  const excluded = new Set<number>();
+  let redialed = false;
+  let last: ChainError | undefined;
+  for (;;) {
+    const positions = selector.select(candidates, excluded);
+    if (!positions || positions.length === 0) throw exhausted(last, hops, excluded);
+    const left = options.deadline - performance.now();
+    if (last && left < 1) throw last;
+    const chosen = positions.map((position) => hops[position] as Hop);
+    const trace: TraceEntry[] = [];
+    try {
+      const dialed = options.prepare ? await options.prepare(chosen) : chosen;
+      try {
+        const socket = await options.dial(dialed, trace, Math.max(1, left));
+        for (const position of positions) selector.markUp(position);
+        return { socket, positions };
+      } catch (error) {
+        if (!(error instanceof ChainError)) throw error;
+        last = renumber(error, positions, dialed);
+        // The proxy closed the connection on its Digest challenge: open the tunnel once
+        // more, now that the challenge is known.
+        if (needsRedial(error) && !redialed) {
+          redialed = true;
+          continue;
+        }
+        const position = positions[error.hopIndex];
+        const down = position !== undefined && isHopDown(error, positions.length - 1, options.target);
+        if (!down) throw last;
+        selector.markDown(position);
+        // Strict mode cannot leave a hop out: the failure stands.
+        if (selector.mode === 'strict') throw last;
+        excluded.add(position);
+      }
+    } finally {
+      options.trace?.push(
+        ...trace.map((entry) => ({ ...entry, hopIndex: positions[entry.hopIndex] ?? entry.hopIndex })),
+      );
+    }
+  }
+}
+
+/**
+ * The same error with hop numbers counted in chain.hops: `hopIndex`, and the "hop N (url)"
+ * mentions in the message (matched with their URL, so nothing else is touched).
+ */
+export function renumber(
+  error: ChainError,
+  positions: readonly number[],
+  dialed: readonly Hop[],
+): ChainError {
+  const hopIndex = error.hopIndex >= 0 ? (positions[error.hopIndex] ?? error.hopIndex) : error.hopIndex;
+  const message = error.message.replace(/hop (\d+) \(/g, (text, n: string, offset: number) => {
+    const index = Number(n) - 1;
+    const hop = dialed[index];
+    const position = positions[index];
+    if (!hop || position === undefined) return text;
+    return error.message.startsWith(hop.url, offset + text.length) ? `hop ${position + 1} (` : text;
+  });
+  if (hopIndex === error.hopIndex && message === error.message) return error;
+  const copy = new ChainError({
+    code: error.code,
+    message,
+    hopIndex,
+    hop: error.hop,
+    phase: error.phase,
+    target: error.target,
+    reply: error.reply,
+    cause: error.cause,
+  });
+  return copy;
+}
+
+function exhausted(
+  last: ChainError | undefined,
+  hops: readonly Hop[],
+  excluded: ReadonlySet<number>,
+): ChainError {
+  if (!last) {
+    return new ChainError({
+      code: 'INVALID_CONFIG',
+      phase: 'config',
+      message: 'no hop to use for this connection',
+    });
+  }
+  const down = [...excluded].map((position) => `hop ${position + 1} (${hops[position]?.url})`).join(', ');
+  return new ChainError({
+    code: last.code,
+    message: `${last.message}; no other hop left to try (down: ${down})`,
+    hopIndex: last.hopIndex,
+    hop: last.hop,
+    phase: last.phase,
+    target: last.target,
+    reply: last.reply,
+    cause: last.cause,
+  });
+}
