@@ -4,7 +4,12 @@ import { HopSelector } from '../../src/modes.js';
 
 function clock() {
   let now = 0;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('HopSelector', () => {
