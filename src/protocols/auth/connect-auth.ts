@@ -35,6 +35,7 @@ export class ConnectAuth {
   readonly #hop: Hop;
   readonly #uri: string;
   #sentBasic = false;
+  #sentDigest = false;
   #answered = false;
 
   constructor(hop: Hop, uri: string) {
@@ -53,6 +54,7 @@ export class ConnectAuth {
     if (!known) return this.#basic();
     if (known.challenge.qop !== 'auth' || known.challenge.algorithm.endsWith('-sess')) return undefined;
     known.nc += 1;
+    this.#sentDigest = true;
     return this.#digest(known.challenge, known.nc);
   }
 
@@ -83,6 +85,8 @@ export class ConnectAuth {
         },
       );
     }
+    // Our Digest from a remembered nonce was refused, and not for staleness: wrong credentials.
+    if (this.#sentDigest && !digest.stale) return undefined;
     if (memory.size >= MEMORY_LIMIT && !memory.has(this.#hop.url)) {
       memory.delete(memory.keys().next().value as string);
     }
