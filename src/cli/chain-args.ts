@@ -32,8 +32,13 @@ export const CHAIN_ARG_HELP = `Chain (first that is given wins):
       --timeout MS   overall deadline to open a tunnel (e.g. 5000, 5s); default 30s
 `;
 
-export function chainFromArgs(values: ChainArgValues, env: NodeJS.ProcessEnv): Chain {
-  const options: ChainOptions = {};
+/** `extra`: options a command adds (e.g. `ca` from its --ca); they win over the config's. */
+export function chainFromArgs(
+  values: ChainArgValues,
+  env: NodeJS.ProcessEnv,
+  extra: ChainOptions = {},
+): Chain {
+  const options: ChainOptions = { ...extra };
   if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
   if (values.chain !== undefined && values.config !== undefined) {
     throw new UsageError('give the chain with --chain or with --config, not both');
