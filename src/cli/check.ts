@@ -1,7 +1,127 @@
-/** `sockschain check` (issue #5). */
-import type { CliIo } from './io.js';
+/** `sockschain check [FILE|URL...]`: health-check a list of proxies, fastest working first. */
+import { readFileSync } from 'node:fs';
+import type { Chain } from '../chain.js';
+import { parseTarget } from '../target.js';
+import { formatHostPort, type Hop } from '../url.js';
+import { chainFromArgs, parseDuration } from './chain-args.js';
+import { renderCheckTable, renderCsv } from './check-render.js';
+import { byLatency, type CheckResult, checkProxy } from './check-run.js';
+import { mapLimit, parseCommandLine, positiveInt, readCa, runCommand } from './command.js';
+import { type CliIo, EXIT, UsageError } from './io.js';
+import { createProgress } from './progress.js';
+import { readProxyList } from './proxy-list.js';
+import { createStyle } from './style.js';
 
-export async function run(_argv: string[], io: CliIo): Promise<number> {
-  io.stderr.write('sockschain check: not implemented yet\n');
-  return 70;
+export const USAGE = `Usage: sockschain check [options] [FILE|URL...]
+
+Checks each proxy on its own (as a one-hop chain, or after the --via hops): does it accept
+a connection, speak the protocol of its URL, take the credentials, and how fast.
+
+FILE: one proxy URL a line, # comments; or a proxychains.conf ([ProxyList]); - is stdin
+(also read when no argument is given and stdin is not a terminal).
+
+Options:
+      --target HOST:PORT   also require a tunnel to this target (else the proxy is asked
+                           for a tunnel to its own address, and any answer in its protocol counts)
+      --via URLS           reach every proxy through these hops first (comma separated; repeatable)
+      --timeout MS         per proxy (e.g. 3000, 3s); default 5s
+      --concurrency N      check N proxies at a time (default 16)
+      --ca FILE            also trust these PEM certificates for https:// proxies
+      --json               print JSON (schema 1, see docs/cli.md)
+      --csv                print CSV with a header line
+      --alive-only         print only the working proxy URLs, fastest first, one a line
+      --reveal-credentials with --alive-only: print the passwords too, so that the output
+                           can be used as PROXY_CHAIN (otherwise they are shown as ***)
+  -h, --help               show this help
+
+A progress bar is shown on stderr when it is a terminal.
+
+Exit status: 0 every proxy works; 1 some do not; 2 none works; 64 usage error.
+`;
+
+const OPTIONS = {
+  target: { type: 'string' },
+  via: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  concurrency: { type: 'string' },
+  ca: { type: 'string' },
+  json: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  'alive-only': { type: 'boolean' },
+  'reveal-credentials': { type: 'boolean' },
+} as const;
+
+export function run(argv: string[], io: CliIo, stdin: () => string = readStdin): Promise<number> {
+  return runCommand('check', USAGE, argv, io, async () => {
+    const { values, positionals } = parseCommandLine(argv, OPTIONS);
+    const formats = (['json', 'csv', 'alive-only'] as const).filter((name) => values[name]);
+    if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(', --')}`);
+    if (values['reveal-credentials'] && !values['alive-only']) {
+      throw new UsageError('--reveal-credentials only goes with --alive-only');
+    }
+    const sources = positionals.length > 0 ? positionals : process.stdin.isTTY ? [] : ['-'];
+    const proxies = readProxyList(sources, stdin);
+    const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout, '--timeout');
+    const concurrency = positiveInt(values.concurrency, '--concurrency', 16);
+    const target = values.target === undefined ? undefined : parseTarget(values.target);
+    const ca = readCa(values.ca);
+    const via: Chain | undefined =
+      values.via === undefined ? undefined : chainFromArgs({ chain: values.via }, io.env, ca ? { ca } : {});
+
+    const progress = createProgress(io.stderr, proxies.length);
+    const counts = { done: 0, ok: 0, failed: 0 };
+    const results = await mapLimit(proxies, concurrency, async (proxy) => {
+      const result = await checkProxy(proxy, via, { target, timeoutMs, ca });
+      counts.done++;
+      counts[result.status === 'ok' ? 'ok' : 'failed']++;
+      progress.update(counts.done, counts.ok, counts.failed);
+      return result;
+    });
+    progress.finish();
+
+    const sorted = byLatency(results);
+    const exitCode =
+      counts.ok === results.length ? EXIT.ok : counts.ok === 0 ? EXIT.hopFailed : EXIT.unreachable;
+    if (values.json) {
+      const json = {
+        schema: 1,
+        command: 'check',
+        via: via ? via.hops.map((hop) => hop.url) : [],
+        target: target ? values.target : null,
+        timeoutMs,
+        summary: { total: results.length, ok: counts.ok, failed: counts.failed },
+        exitCode,
+        results: sorted,
+      };
+      io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    } else if (values.csv) {
+      io.stdout.write(renderCsv(sorted));
+    } else if (values['alive-only']) {
+      for (const result of sorted) {
+        if (result.status !== 'ok') continue;
+        const proxy = proxies[results.indexOf(result)];
+        io.stdout.write(`${values['reveal-credentials'] && proxy ? fullUrl(proxy) : result.url}\n`);
+      }
+    } else {
+      const through = via ? ` through ${via.toString()}` : '';
+      const to = target ? `, target ${values.target}` : '';
+      const header = `check ${results.length} prox${results.length === 1 ? 'y' : 'ies'}${through} (timeout ${timeoutMs} ms${to})`;
+      io.stdout.write(renderCheckTable(sorted, createStyle(io.stdout, io.env), header));
+    }
+    return exitCode;
+  });
 }
+
+function readStdin(): string {
+  return readFileSync(0, 'utf8');
+}
+
+/** The URL with its password: only for --alive-only --reveal-credentials. */
+function fullUrl(hop: Hop): string {
+  const user = hop.username === undefined ? '' : encodeURIComponent(hop.username);
+  const password = hop.password === undefined ? '' : `:${encodeURIComponent(hop.password)}`;
+  const auth = hop.username === undefined && hop.password === undefined ? '' : `${user}${password}@`;
+  return `${hop.protocol}://${auth}${formatHostPort(hop.host, hop.port)}`;
+}
+
+export type { CheckResult };
