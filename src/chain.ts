@@ -2,12 +2,11 @@
  * Chain: an ordered list of hops and one primitive, `connect(target)`. Agents, the fetch
  * dispatcher, `serve` and the CLI all sit on it.
  */
-import type http from 'node:http';
 import type net from 'node:net';
 import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
-import { type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
+import { type ChainAgent, type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
 import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
 import { type NoProxy, parseNoProxy, shouldBypass } from './config/no-proxy.js';
@@ -219,7 +218,7 @@ export class Chain {
   }
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
-  agent(options: ChainAgentOptions = {}): http.Agent {
+  agent(options: ChainAgentOptions = {}): ChainAgent {
     return this.#keep(createAgent(this, options));
   }
 
