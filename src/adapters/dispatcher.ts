@@ -22,6 +22,7 @@ import {
   checkTimeout,
   forwardingMode,
   type HttpForwarding,
+  proxied,
   proxyAuthorization,
 } from './forwarding.js';
 import { guardHandler, proxyAuthError } from './proxy-reply.js';
@@ -45,6 +46,7 @@ type Handler = Dispatcher.DispatchHandler;
 const EVENTS = ['connect', 'disconnect', 'connectionError', 'drain'] as const;
 
 export class ChainDispatcher extends Dispatcher {
+  readonly #chain: Chain;
   readonly #tunnels: Agent;
   readonly #forward: Pool | undefined;
   readonly #forwardHop: Hop | undefined;
@@ -53,6 +55,7 @@ export class ChainDispatcher extends Dispatcher {
 
   constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
     super();
+    this.#chain = chain;
     const { ca, rejectUnauthorized, forwarding, timeoutMs, ...poolOptions } = options;
     checkCount(poolOptions.connections ?? undefined, 'connections');
     checkTimeout(timeoutMs, 'timeoutMs');
@@ -81,7 +84,7 @@ export class ChainDispatcher extends Dispatcher {
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Handler): boolean {
     const forward = this.#forward;
     const hop = this.#forwardHop;
-    if (forward && hop && !opts.upgrade && opts.method !== 'CONNECT' && isPlainHttp(opts.origin)) {
+    if (forward && hop && !opts.upgrade && opts.method !== 'CONNECT' && this.#forwards(opts.origin)) {
       const guarded = guardHandler(
         handler,
         proxyAuthError(hop, this.#forwardIndex, new URL(String(opts.origin)).host),
@@ -89,6 +92,13 @@ export class ChainDispatcher extends Dispatcher {
       return forward.dispatch(rewriteDispatch(opts, this.#authorization), guarded);
     }
     return this.#tunnels.dispatch(opts, handler);
+  }
+
+  /** Plain http:// origins the chain proxies go in absolute-form. */
+  #forwards(origin: Dispatcher.DispatchOptions['origin']): boolean {
+    if (origin === undefined || !String(origin).toLowerCase().startsWith('http:')) return false;
+    const url = new URL(String(origin));
+    return proxied(this.#chain, url.hostname, url.port);
   }
 
   /** Waits for requests in flight, then closes every pooled tunnel. */
@@ -114,10 +124,6 @@ export class ChainDispatcher extends Dispatcher {
   }
 }
 
-function isPlainHttp(origin: Dispatcher.DispatchOptions['origin']): boolean {
-  return origin !== undefined && String(origin).toLowerCase().startsWith('http:');
-}
-
 /** Opens a tunnel to the request's origin; TLS to the target on top for https. */
 function tunnelConnector(chain: Chain, tls: Connector, timeoutMs: number | undefined): Connector {
   return (opts, callback) => {
@@ -128,7 +134,7 @@ function tunnelConnector(chain: Chain, tls: Connector, timeoutMs: number | undef
     } catch (error) {
       return callback(error as ChainError, null);
     }
-    chain.connect(target, { timeoutMs }).then(
+    chain.connect(target, { timeoutMs, protocol: opts.protocol }).then(
       (tunnel) => {
         if (!secure) return callback(null, tunnel);
         tls({ ...opts, httpSocket: tunnel }, (error, socket) => {

@@ -4,6 +4,11 @@
  * (squid's default configuration among them) refuse CONNECT to ports other than 443. The
  * chain option `httpForwarding: 'connect'`, or an adapter's own `forwarding`, tunnels them
  * with CONNECT like every other target.
+ *
+ * The requests are written for one hop (its credentials in Proxy-Authorization), so this
+ * needs a last hop that is fixed: mode 'strict' (chain.hops' last hop; Chain.fromEnv puts the
+ * HTTP_PROXY hop last). Chains whose last hop varies ('dynamic', 'random', 'round_robin')
+ * use CONNECT. Targets the chain does not proxy (NO_PROXY) connect directly, as with connect().
  */
 import type { Chain } from '../chain.js';
 import { ChainError } from '../errors.js';
@@ -12,20 +17,28 @@ import type { Hop } from '../url.js';
 
 export type HttpForwarding = 'absolute' | 'connect';
 
-/** The adapter's `forwarding` if given, else the chain's `httpForwarding`, else 'absolute'. */
+/** The adapter's `forwarding` if given, else the chain's `httpForwarding`. */
 export function forwardingMode(chain: Chain, override: unknown): HttpForwarding {
-  // Read defensively: the chain option may not exist in every version of Chain.
-  const fromChain = (chain.options as { httpForwarding?: unknown }).httpForwarding;
-  const value = override ?? fromChain ?? 'absolute';
+  const value = override ?? chain.options.httpForwarding;
   if (value === 'absolute' || value === 'connect') return value;
   throw invalid(`forwarding must be 'absolute' or 'connect', got ${JSON.stringify(value)}`);
 }
 
 /** The hop that receives absolute-form requests, or undefined when http:// targets go through CONNECT. */
 export function absoluteFormHop(chain: Chain, mode: HttpForwarding): Hop | undefined {
-  if (mode !== 'absolute') return undefined;
+  if (mode !== 'absolute' || chain.options.mode !== 'strict') return undefined;
   const last = chain.hops[chain.hops.length - 1];
   return last?.protocol === 'http' || last?.protocol === 'https' ? last : undefined;
+}
+
+/** Whether a plain http:// request to host:port goes through the chain (not NO_PROXY, not direct). */
+export function proxied(chain: Chain, host: string, port: number | string | undefined): boolean {
+  try {
+    return !chain.bypasses({ host, port: Number(port) || 80 }, { protocol: 'http:' });
+  } catch {
+    // A target the chain cannot parse: connect() reports it properly.
+    return false;
+  }
 }
 
 /** The Proxy-Authorization value for `hop`, sent to that hop only; undefined without credentials. */
@@ -41,7 +54,7 @@ export function checkForwardHop(expected: Hop, actual: Hop): void {
     code: 'INVALID_CONFIG',
     phase: 'config',
     hop: actual.url,
-    message: `absolute-form requests were prepared for ${expected.url} but the chain reached ${actual.url}: use forwarding: 'connect' with chains whose last hop varies`,
+    message: `absolute-form requests were prepared for ${expected.url} but the chain reached ${actual.url}: use forwarding: 'connect' for this chain`,
   });
 }
 

@@ -18,6 +18,7 @@ import {
   checkTimeout,
   forwardingMode,
   type HttpForwarding,
+  proxied,
   proxyAuthorization,
 } from './forwarding.js';
 import { guardClientRequest, proxyAuthError } from './proxy-reply.js';
@@ -63,8 +64,14 @@ export class ChainAgent extends Agent {
   addRequest(req: http.ClientRequest, options: AgentConnectOpts): void {
     const hop = this.#forwardHop;
     let opts: ConnectOpts = options;
-    if (hop && !this.isSecureEndpoint(options) && !isUpgrade(req)) {
-      const origin = httpOrigin(options.host ?? 'localhost', options.port);
+    const host = options.host ?? 'localhost';
+    if (
+      hop &&
+      !this.isSecureEndpoint(options) &&
+      !isUpgrade(req) &&
+      proxied(this.#chain, host, options.port)
+    ) {
+      const origin = httpOrigin(host, options.port);
       rewriteClientRequest(req, origin, proxyAuthorization(hop));
       guardClientRequest(req, proxyAuthError(hop, this.#chain.hops.length - 1, new URL(origin).host));
       opts = { ...options, [ABSOLUTE]: true };
@@ -95,7 +102,8 @@ export class ChainAgent extends Agent {
       host: opts.host ?? 'localhost',
       port: opts.port ?? (opts.secureEndpoint ? 443 : 80),
     });
-    const tunnel = await this.#chain.connect(target, { timeoutMs });
+    const protocol = opts.secureEndpoint ? 'https:' : 'http:';
+    const tunnel = await this.#chain.connect(target, { timeoutMs, protocol });
     if (!opts.secureEndpoint) return tunnel;
     return connectTargetTls(tunnel, target, opts, this.#chain.options.hopTimeoutMs);
   }

@@ -104,6 +104,28 @@ describe('plain http:// behind an HTTP proxy last hop', () => {
     expect(seen.some((e) => e.type === 'request')).toBe(false);
   });
 
+  it.each([
+    ["the chain's httpForwarding: 'connect'", { httpForwarding: 'connect' as const }],
+    ['a last hop that varies (mode round_robin)', { mode: 'round_robin' as const, chainLength: 2 }],
+  ])('tunnels with CONNECT given %s', async (_name, options) => {
+    const from = env.http.log.length;
+    const agent = chainOf([env.hops.socks5, env.hops.http], options).agent();
+    const reply = await get(`http://127.0.0.1:${env.origin.port}/varies`, { agent });
+    expect(JSON.parse(reply.body)).toMatchObject({ url: '/varies' });
+    const seen = since(env.http.log, from);
+    expect(seen.some((e) => e.type === 'connect')).toBe(true);
+    expect(seen.some((e) => e.type === 'request')).toBe(false);
+  });
+
+  it('connects directly to targets the chain exempts (noProxy), never via the proxy', async () => {
+    const from = { http: env.http.log.length, socks5: env.socks5.connections };
+    const agent = chainOf([env.hops.socks5, env.hops.http], { noProxy: '127.0.0.1' }).agent();
+    const reply = await get(`http://127.0.0.1:${env.origin.port}/direct`, { agent });
+    expect(JSON.parse(reply.body)).toMatchObject({ url: '/direct' });
+    expect(env.http.log.length).toBe(from.http);
+    expect(env.socks5.connections).toBe(from.socks5);
+  });
+
   it('sends no Proxy-Authorization to a last hop without credentials', async () => {
     const open = await use(startHttpProxy());
     const agent = chainOf([env.hops.socks5, hopUrl('http', open)]).agent();

@@ -46,7 +46,7 @@ const CLIENTS: Record<string, HttpClient> = {
   'node:http / node:https': (url, chain) => get(url, { agent: chain.agent({ ca: certs.ca }) }),
   'global fetch': async (url, chain) => {
     const dispatcher = chain.dispatcher({ ca: certs.ca });
-    const response = await fetch(url, { dispatcher } as RequestInit);
+    const response = await fetch(url, { dispatcher } as unknown as RequestInit);
     return { status: response.status, body: await response.text() };
   },
   'undici.request': async (url, chain) => {
