@@ -9,13 +9,18 @@ import type { Dispatcher } from 'undici';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../url.js';
 
-export type ProxyAuthError = (reason: string | undefined) => ChainError;
+/** `reason`: the status text; `challenge`: the Proxy-Authenticate value, if any. */
+export type ProxyAuthError = (reason: string | undefined, challenge: string | undefined) => ChainError;
 
 /** Builds the error for a 407 from `hop` (at `index`) while requesting `target`. */
 export function proxyAuthError(hop: Hop, index: number, target: string): ProxyAuthError {
   const credentials = hop.username !== undefined || hop.password !== undefined;
-  return (reason) => {
+  return (reason, challenge) => {
     const reply = `HTTP 407${reason ? ` ${reason}` : ''}`;
+    // Absolute-form requests carry Basic credentials; Digest needs CONNECT's challenge round.
+    const hint = /^\s*digest\b/i.test(challenge ?? '')
+      ? `; it wants Digest, which absolute-form requests do not answer: use forwarding: 'connect'`
+      : '';
     return new ChainError({
       code: credentials ? 'AUTH_FAILED' : 'AUTH_REQUIRED',
       phase: 'auth',
@@ -23,7 +28,7 @@ export function proxyAuthError(hop: Hop, index: number, target: string): ProxyAu
       hop: hop.url,
       target,
       reply,
-      message: `hop ${index + 1} (${hop.url}): ${credentials ? 'credentials rejected' : 'proxy wants credentials'} (${reply})`,
+      message: `hop ${index + 1} (${hop.url}): ${credentials ? 'credentials rejected' : 'proxy wants credentials'} (${reply})${hint}`,
     });
   };
 }
@@ -38,7 +43,7 @@ export function guardClientRequest(req: http.ClientRequest, makeError: ProxyAuth
     // Once a response exists node:http reports socket errors on it, not on the request:
     // report this one on the request ourselves, then drop the connection quietly.
     res.on('error', () => {});
-    emit.call(this, 'error', makeError(res.statusMessage));
+    emit.call(this, 'error', makeError(res.statusMessage, String(res.headers['proxy-authenticate'] ?? '')));
     req.destroy();
     res.destroy();
     return true;
@@ -59,9 +64,9 @@ export function guardHandler(handler: Handler, makeError: ProxyAuthError): Handl
       abort = fn;
       return call('onConnect', fn, context);
     },
-    onHeaders: (status: number, raw: unknown, resume: unknown, message: string | undefined) => {
+    onHeaders: (status: number, raw: Buffer[], resume: unknown, message: string | undefined) => {
       if (status !== 407) return call('onHeaders', status, raw, resume, message);
-      abort?.(makeError(message));
+      abort?.(makeError(message, rawHeader(raw, 'proxy-authenticate')));
       return false;
     },
     onResponseStart: (
@@ -71,7 +76,8 @@ export function guardHandler(handler: Handler, makeError: ProxyAuthError): Handl
       message: string | undefined,
     ) => {
       if (status !== 407) return call('onResponseStart', controller, status, headers, message);
-      controller.abort(makeError(message));
+      const challenge = (headers as Record<string, string | string[] | undefined>)['proxy-authenticate'];
+      controller.abort(makeError(message, [challenge ?? []].flat().join(', ')));
     },
   };
   function call(name: string, ...args: unknown[]): unknown {
@@ -88,4 +94,12 @@ export function guardHandler(handler: Handler, makeError: ProxyAuthError): Handl
       return typeof value === 'function' ? value.bind(object) : value;
     },
   }) as Handler;
+}
+
+/** A header from undici's raw [name, value, ...] list (Buffers or strings). */
+function rawHeader(raw: ReadonlyArray<Buffer | string> | undefined, name: string): string | undefined {
+  for (let i = 0; raw && i + 1 < raw.length; i += 2) {
+    if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+  }
+  return undefined;
 }

@@ -146,6 +146,21 @@ describe('plain http:// behind an HTTP proxy last hop', () => {
     await expectChainError(get(url, { agent: anonymous }), { code: 'AUTH_REQUIRED', hopIndex: 1 });
   });
 
+  it("names forwarding: 'connect' when the last hop wants Digest, which then works", async () => {
+    const digest = await use(
+      startHttpProxy({ auth: { username: USER, password: SECRET }, scheme: 'digest' }),
+    );
+    const hops = [env.hops.socks5, hopUrl('http', digest, { user: USER, pass: SECRET })];
+    const url = `http://127.0.0.1:${env.origin.port}/digest`;
+    const error = await expectChainError(get(url, { agent: chainOf(hops).agent() }), {
+      code: 'AUTH_FAILED',
+      hopIndex: 1,
+    });
+    expect(error.message).toMatch(/Digest.*forwarding: 'connect'/);
+    const reply = await get(url, { agent: chainOf(hops).agent({ forwarding: 'connect' }) });
+    expect(JSON.parse(reply.body)).toMatchObject({ url: '/digest' });
+  });
+
   it('rewrites a request whose head was rendered early (array headers)', async () => {
     const from = env.http.log.length;
     const agent = chainOf([env.hops.socks5, env.hops.http]).agent();

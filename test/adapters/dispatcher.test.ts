@@ -11,6 +11,7 @@ import {
   patternBytes,
   startHostileServer,
   startHttpOrigin,
+  startHttpProxy,
 } from '../fixtures/index.js';
 import { eventually, expectNoSecret, hopUrl, SECRET, USER } from '../helpers.js';
 import { type Echoed, type Env, startEnv, startRelay, startSniOrigin } from './helpers.js';
@@ -136,6 +137,15 @@ describe('plain http:// behind an HTTP proxy last hop', () => {
     const direct = await request(url, { dispatcher }).catch((e: unknown) => e);
     expect(direct).toBeInstanceOf(ChainError);
     expect(direct).toMatchObject({ code: 'AUTH_FAILED', hopIndex: 1 });
+  });
+  it("names forwarding: 'connect' when the last hop wants Digest", async () => {
+    const digest = await use(
+      startHttpProxy({ auth: { username: USER, password: SECRET }, scheme: 'digest' }),
+    );
+    const dispatcher = dispatcherOf([env.hops.socks5, hopUrl('http', digest, { user: USER, pass: SECRET })]);
+    const cause = await fetchError(fetchWith(`http://127.0.0.1:${env.origin.port}/`, dispatcher));
+    expect(cause).toMatchObject({ code: 'AUTH_FAILED', hopIndex: 1 });
+    expect(cause.message).toMatch(/Digest.*forwarding: 'connect'/);
   });
 });
 
