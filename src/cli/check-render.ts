@@ -39,6 +39,11 @@ export function renderCheckTable(results: CheckResult[], style: Style, header: s
   );
   const working = results.filter((r) => r.status === 'ok').length;
   out += `\n  ${working} of ${results.length} working.\n`;
+  if (results.some((r) => r.status === 'ok' && r.error)) {
+    out += style.dim(
+      '  A working proxy with a problem refused the test tunnel to its own address, in its protocol: it is alive.\n  Give --target HOST:PORT to check that it forwards where you need.\n',
+    );
+  }
   // One error and hint per distinct problem, with how many proxies it hit.
   const problems = new Map<string, { count: number; first: CheckResult }>();
   for (const r of results) {
