@@ -140,13 +140,13 @@ export async function startRelay(port: number): Promise<Fixture & { cut(): void 
   };
 }
 
-/** A WebSocket echo server (wss:// with certs.localhost when `secure`). */
-export async function startWsServer(secure: boolean): Promise<Fixture> {
+/** A WebSocket echo server (wss:// with certs.localhost when `secure`); it greets first when `greet`. */
+export async function startWsServer(secure: boolean, greet = true): Promise<Fixture> {
   const server = secure ? https.createServer(certs.localhost) : http.createServer();
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket, req) => {
     socket.on('message', (data, binary) => socket.send(binary ? data : `echo ${String(data)}`));
-    socket.send(`hello ${req.headers['proxy-authorization'] === undefined ? 'clean' : 'LEAKED'}`);
+    if (greet) socket.send(`hello ${req.headers['proxy-authorization'] === undefined ? 'clean' : 'LEAKED'}`);
   });
   const tracker = trackedSockets(server);
   const port = await listen(server);
