@@ -156,7 +156,12 @@ export class Chain {
     const timeoutMs = this.#timeout(options);
     const route = this.#route(dest, options.protocol ?? urlProtocol(target));
     if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
-    if (this.options.dns === 'local') dest = await resolveLocally(dest);
+    if (this.options.dns === 'local') {
+      dest = await resolveLocally(dest);
+      // Resolved here, the address meets the IP rules too, as proxychains' localnet does.
+      if (shouldBypass(dest, this.#noProxy))
+        return connectDirect(dest, { signal: options.signal, timeoutMs });
+    }
     const { socket } = await this.#open(route, dest, options, timeoutMs);
     return socket as net.Socket;
   }

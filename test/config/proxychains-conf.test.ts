@@ -249,15 +249,21 @@ describe('directives', () => {
   });
 
   it('a localnet target connects directly, even with every proxy down', async () => {
-    const chain = Chain.fromProxychainsConf(
-      conf(['localnet 127.0.0.0/255.0.0.0', '[ProxyList]', `socks5 127.0.0.1 ${await closedPort()}`]),
+    const dead = `socks5 127.0.0.1 ${await closedPort()}`;
+    const chain = Chain.fromProxychainsConf(conf(['localnet 127.0.0.0/255.0.0.0', '[ProxyList]', dead]));
+    for (const host of ['127.0.0.1', 'localhost']) {
+      // Without proxy_dns names resolve here, so a name matches localnet by its address.
+      const trace: TraceEntry[] = [];
+      const socket = await chain.connect(`${host}:${echoServer.port}`, { trace });
+      expect(await echo(socket, 'direct')).toBe('direct');
+      socket.destroy();
+      expect(trace).toEqual([]);
+    }
+    // With proxy_dns the name goes to the proxy unresolved: localnet cannot match it.
+    const remote = Chain.fromProxychainsConf(
+      conf(['proxy_dns', 'localnet 127.0.0.0/255.0.0.0', '[ProxyList]', dead]),
     );
-    const trace: TraceEntry[] = [];
-    const socket = await chain.connect(`127.0.0.1:${echoServer.port}`, { trace });
-    expect(await echo(socket, 'direct')).toBe('direct');
-    socket.destroy();
-    expect(trace).toEqual([]);
-    await expectChainError(chain.connect(`localhost:${echoServer.port}`), { code: 'HOP_UNREACHABLE' });
+    await expectChainError(remote.connect(`localhost:${echoServer.port}`), { code: 'HOP_UNREACHABLE' });
   });
 
   it('unsupported directives are reported by name and line, all of them', () => {
