@@ -13,7 +13,7 @@ export interface DirectOptions {
   timeoutMs?: number | undefined;
 }
 
-export function connectDirect(
+export async function connectDirect(
   target: TargetInput | Target,
   options: DirectOptions = {},
 ): Promise<net.Socket> {
