@@ -49,7 +49,7 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
     try {
       const dialed = options.prepare ? await options.prepare(chosen) : chosen;
       try {
-        const socket = await options.dial(dialed, trace, Math.max(1, left));
+        const socket = await options.dial(dialed, trace, Math.max(1, Math.ceil(left)));
         for (const position of positions) selector.markUp(position);
         return { socket, positions };
       } catch (error) {

@@ -119,7 +119,7 @@ export async function withRetries<T>(
         // The pause before this retry ate the rest of the deadline: the last failure stands.
         if (last && left < 1) throw new AbortError(last);
         try {
-          return await attempt(Math.max(1, left));
+          return await attempt(Math.max(1, Math.ceil(left)));
         } catch (error) {
           last = error instanceof ChainError ? error : unexpected(error);
           throw NEVER_RETRIED.has(last.code) ? new AbortError(last) : last;
