@@ -131,6 +131,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   }
 
   let closing: Promise<{ cut: number }> | undefined;
+  let hurry: (() => void) | undefined;
   return {
     address: () => servers.map(({ server }) => server.address() as AddressInfo),
     urls: () => servers.map(({ server, spec }) => boundUrl(spec.kind, server)),
@@ -138,16 +139,21 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       return sockets.size;
     },
     close(closeOptions = {}) {
-      closing ??= (async () => {
+      const limit = count(closeOptions.drainTimeoutMs, drainDefault, 'drainTimeoutMs', true);
+      // A second close() with no drain time (a second Ctrl-C) cuts what is left at once.
+      if (closing) {
+        if (limit === 0) hurry?.();
+        return closing;
+      }
+      closing = (async () => {
         draining = true;
-        const limit = count(closeOptions.drainTimeoutMs, drainDefault, 'drainTimeoutMs', true);
         const closed = Promise.all(servers.map(({ server }) => closeServer(server)));
         for (const { server } of servers)
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-        if (sockets.size > 0) {
+        if (sockets.size > 0 && limit > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, limit);
-            onEmpty = () => {
+            onEmpty = hurry = () => {
               clearTimeout(timer);
               resolve();
             };
