@@ -39,6 +39,13 @@ export async function runCommand(
     io.stdout.write(usage);
     return EXIT.ok;
   }
+  // `sockschain probe ... | head`: a reader that leaves early is normal, not a crash. The
+  // listener stays: the EPIPE can surface after the command has returned.
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE')
+      io.stderr.write(`sockschain ${name}: cannot write output: ${error.message}\n`);
+  };
+  io.stdout.on('error', onStdoutError);
   try {
     return await body();
   } catch (error) {

@@ -1,7 +1,9 @@
 /** `sockschain demo`, run as users run it: the built CLI, no fixtures, nothing but the package. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/demo/servers.js';
-import { ensureBuilt, expectNoSecretIn, runCli } from './run-cli.js';
+import { cleanEnv, ensureBuilt, expectNoSecretIn, ROOT, runCli } from './run-cli.js';
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -49,5 +51,17 @@ describe('sockschain demo', () => {
     const extra = await runCli(['demo', 'now']);
     expect(extra.code).toBe(64);
     expect(extra.stderr).toMatch(/demo takes no arguments, got "now"/);
+  });
+
+  it('a reader that leaves early (| head) ends it quietly, not with an EPIPE crash', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/sockschain.js'), 'demo'], { env: cleanEnv() });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 });
