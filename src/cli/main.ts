@@ -17,14 +17,16 @@ const HELP = `sockschain: open TCP tunnels through a chain of HTTP, HTTPS, SOCKS
 Usage: sockschain <command> [options]
 
 Commands:
+  demo               start here: three local proxies, chained, probed and used
   probe TARGET...    can I reach TARGET through the chain? if not, which hop and why
   check [FILE|URL]   health-check a list of proxies
   serve              run a local SOCKS/HTTP proxy that forwards through the chain
   fetch URL          an HTTP request through the chain, body to stdout
-  demo               start three local proxies and show the chain working
 
 The chain comes from --chain URLS, --config FILE, or the environment (PROXY_CHAIN, *_PROXY).
-Run 'sockschain <command> --help' for a command's options.
+Run 'sockschain <command> --help' for a command's options; docs/cli.md has them all.
+
+Exit status: 0 ok; 1 the target is unreachable from the last hop; 2 a hop failed; 64 usage error.
 
 Options:
   -h, --help         show help
