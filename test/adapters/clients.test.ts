@@ -10,9 +10,9 @@ import got from 'got';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Chain } from '../../src/index.js';
-import { certs, type Fixture, startBannerServer } from '../fixtures/index.js';
-import { expectNoSecret } from '../helpers.js';
+import { Chain, ChainError } from '../../src/index.js';
+import { certs, closedPort, type Fixture, startBannerServer } from '../fixtures/index.js';
+import { expectNoSecret, SECRET, USER } from '../helpers.js';
 import {
   type Echoed,
   type Env,
@@ -164,6 +164,31 @@ describe.each(CHAIN_NAMES)('over %s', (chainName) => {
       }
     },
   );
+});
+
+describe('a dead first hop reaches each client as the ChainError', () => {
+  /** The ChainError itself or, for clients that wrap errors (fetch, got, axios), its cause. */
+  const chainErrorOf = (error: unknown) => (error instanceof ChainError ? error : (error as Error).cause);
+
+  it.each([...Object.keys(CLIENTS), 'ws'])('%s', async (client) => {
+    const port = await closedPort();
+    const chain = new Chain([`socks5://${USER}:${encodeURIComponent(SECRET)}@127.0.0.1:${port}`]);
+    const url = `http://127.0.0.1:${env.origin.port}/`;
+    try {
+      const error =
+        client === 'ws'
+          ? await new Promise((resolve) => {
+              new WebSocket(url.replace('http', 'ws'), { agent: chain.agent() }).once('error', resolve);
+            })
+          : await CLIENTS[client]?.(url, chain).catch((e: unknown) => e);
+      const cause = chainErrorOf(error);
+      expect(cause).toBeInstanceOf(ChainError);
+      expect(cause).toMatchObject({ code: 'HOP_UNREACHABLE', hopIndex: 0 });
+      expectNoSecret(cause);
+    } finally {
+      await chain.close();
+    }
+  });
 });
 
 /** Reads CRLF-terminated lines from a stream, one per next(). */
