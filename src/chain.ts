@@ -17,6 +17,7 @@ import { type DnsMode, resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { CHAIN_MODES, type ChainMode, HopSelector } from './modes.js';
+import type { PipelineMode } from './pipeline.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry, withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
@@ -52,6 +53,12 @@ export interface ChainOptions {
   noProxy?: string | readonly string[];
   /** Plain http:// targets behind an HTTP last hop: absolute-form requests (default) or CONNECT. */
   httpForwarding?: 'absolute' | 'connect';
+  /**
+   * Pipelined setup: write the handshakes of consecutive hops without waiting for replies
+   * (docs/performance.md). `false` (default), `true`, or `'auto'` (pipeline, fall back to
+   * sequential once on failure and remember the hops that refused). Per-hop `pipeline` wins.
+   */
+  pipeline?: PipelineMode;
 }
 
 /** The options as the chain uses them, defaults filled in. */
@@ -65,6 +72,7 @@ export interface ResolvedChainOptions {
   readonly cooldownMs: number;
   readonly noProxy: readonly string[];
   readonly httpForwarding: 'absolute' | 'connect';
+  readonly pipeline: PipelineMode;
 }
 
 export interface ConnectOptions {
@@ -137,6 +145,7 @@ export class Chain {
       cooldownMs,
       noProxy: this.#noProxy.entries,
       httpForwarding: forwarding(options.httpForwarding),
+      pipeline: pipelineMode(options.pipeline),
     });
     const tls: HopTlsOptions = {};
     if (options.ca !== undefined) tls.ca = options.ca;
@@ -215,6 +224,7 @@ export class Chain {
               tls: this.#tls,
               trace,
               stopAtLastHop: dest === undefined,
+              pipeline: this.options.pipeline,
             });
           },
         }),
@@ -337,4 +347,10 @@ function forwarding(value: unknown): 'absolute' | 'connect' {
 
 function invalid(message: string): ChainError {
   return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
+}
+
+function pipelineMode(value: unknown): PipelineMode {
+  if (value === undefined) return false;
+  if (value === true || value === false || value === 'auto') return value;
+  throw invalid(`pipeline must be true, false or 'auto'`);
 }

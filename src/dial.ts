@@ -9,8 +9,9 @@ import type { Duplex } from 'node:stream';
 import { Attempt } from './attempt.js';
 import { ChainError } from './errors.js';
 import { releaseStream } from './io/read-until.js';
+import { type PipelineMode, rememberRefusal, runLength, wantsPipelining } from './pipeline.js';
 import type { HopContext } from './protocols/context.js';
-import { handshake } from './protocols/index.js';
+import { handshake, requests } from './protocols/index.js';
 import { dialTcp } from './protocols/tcp.js';
 import { wrapTls } from './protocols/tls.js';
 import { formatTarget, type Target } from './target.js';
@@ -38,9 +39,41 @@ export interface DialOptions {
    * speaking HTTP to the last hop itself (absolute-form requests). `target` is then unused.
    */
   stopAtLastHop?: boolean | undefined;
+  /** Write the handshakes of consecutive hops without waiting for replies (see pipeline.ts). */
+  pipeline?: PipelineMode | undefined;
 }
 
+/**
+ * One tunnel. With `pipeline: 'auto'`, a pipelined attempt that fails where pipelining could
+ * be the cause is tried once more sequentially; if that works, the hops are remembered as
+ * refusing pipelined bytes.
+ */
 export async function dial(options: DialOptions): Promise<Duplex> {
+  const mode = options.pipeline ?? false;
+  if (mode !== 'auto' || !wantsPipelining(options.hops, mode)) return dialOnce(options, mode);
+  const started = performance.now();
+  const trace: TraceEntry[] = [];
+  try {
+    const socket = await dialOnce({ ...options, trace }, mode);
+    options.trace?.push(...trace);
+    return socket;
+  } catch (error) {
+    const left = options.timeoutMs - (performance.now() - started);
+    if (!mayBePipelining(error) || left <= 0 || options.signal?.aborted) throw error;
+    const socket = await dialOnce({ ...options, timeoutMs: left }, false);
+    rememberRefusal(options.hops);
+    return socket;
+  }
+}
+
+/** Failures a pipelined write cannot have caused: bad config, the caller, reaching hop 1, TLS. */
+function mayBePipelining(error: unknown): boolean {
+  if (!(error instanceof ChainError)) return false;
+  if (error.code === 'INVALID_CONFIG' || error.code === 'ABORTED' || error.phase === 'tls') return false;
+  return !(error.hopIndex === 0 && error.phase === 'tcp');
+}
+
+async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duplex> {
   const { hops, target } = options;
   const first = hops[0];
   if (!first)
@@ -51,6 +84,18 @@ export async function dial(options: DialOptions): Promise<Duplex> {
     });
   checkNames(hops, target);
   const attempt = new Attempt(options);
+  const contextFor = (index: number): HopContext => {
+    const next = hops[index + 1];
+    return {
+      index,
+      hop: hops[index] as Hop,
+      dest: next ? { host: next.host, port: next.port } : target,
+      next,
+      remainingMs: () => attempt.remainingMs(),
+      progress: (read) => attempt.setProgress(read),
+      track: (s) => attempt.track(s),
+    };
+  };
   try {
     let socket: Duplex = await attempt.step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
     for (let index = 0; index < hops.length; index++) {
@@ -64,17 +109,20 @@ export async function dial(options: DialOptions): Promise<Duplex> {
       }
       const next = hops[index + 1];
       if (!next && options.stopAtLastHop) break;
-      const ctx: HopContext = {
-        index,
-        hop,
-        dest: next ? { host: next.host, port: next.port } : target,
-        next,
-        remainingMs: () => attempt.remainingMs(),
-        progress: (read) => attempt.setProgress(read),
-        track: (s) => attempt.track(s),
-      };
       const over = socket;
-      await attempt.step(index, 'handshake', () => handshake(over, ctx));
+      const run = runLength(hops, index, mode, options.stopAtLastHop === true);
+      if (run === 0) {
+        await attempt.step(index, 'handshake', () => handshake(over, contextFor(index)));
+        continue;
+      }
+      // Pipelined: every request of hops index..index+run-1 in one write, then the replies in order.
+      const contexts = Array.from({ length: run }, (_, k) => contextFor(index + k));
+      over.write(Buffer.concat(contexts.map((ctx) => requests(ctx))));
+      for (const ctx of contexts) {
+        if (ctx.index > index) attempt.startHop(ctx.index);
+        await attempt.step(ctx.index, 'handshake', () => handshake(over, ctx, true));
+      }
+      index += run - 1;
     }
     attempt.succeed(socket);
     releaseStream(socket);

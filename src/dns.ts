@@ -43,6 +43,7 @@ export async function resolveHopsForSocks4(hops: readonly Hop[]): Promise<Hop[]>
           password: hop.password,
           ...hop.tls,
           servername: hop.tls.servername ?? hop.host,
+          pipeline: hop.pipeline,
         },
         index,
       );

@@ -7,6 +7,7 @@ export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
 export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
 export { CHAIN_MODES, type ChainMode } from './modes.js';
+export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';
 export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';

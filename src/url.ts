@@ -26,6 +26,11 @@ export interface HopSpec extends HopTlsOptions {
   password?: string;
   /** SOCKS4 user id (the URL form is `socks4://userid@host:port`). */
   userId?: string;
+  /**
+   * Whether this hop takes pipelined handshakes (bytes that arrive before its tunnel is up):
+   * `true` or `false` override the chain's `pipeline` option for this hop.
+   */
+  pipeline?: boolean;
 }
 
 export type HopInput = string | HopSpec | Hop;
@@ -40,6 +45,8 @@ export interface Hop {
   readonly tls: HopTlsOptions;
   /** The hop as a URL with the password replaced by `***`: safe to print. */
   readonly url: string;
+  /** Per-hop pipelining override (see HopSpec.pipeline). */
+  readonly pipeline: boolean | undefined;
 }
 
 const SCHEMES: Record<string, HopProtocol> = {
@@ -170,7 +177,10 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   for (const key of ['ca', 'rejectUnauthorized', 'servername', 'cert', 'key'] as const) {
     if (spec[key] !== undefined) Object.assign(tls, { [key]: spec[key] });
   }
-  const hop = { protocol, host, port, username, tls, url } as Hop;
+  if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') {
+    throw configError(`hop ${index + 1} has an invalid pipeline setting (true or false): ${url}`, index, url);
+  }
+  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline } as Hop;
   Object.defineProperty(hop, 'password', { value: password, enumerable: false });
   Object.defineProperty(hop, HOP_BRAND, { value: true, enumerable: false });
   Object.defineProperty(hop, inspect.custom, { value: () => `Hop <${url}>`, enumerable: false });

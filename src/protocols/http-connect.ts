@@ -13,15 +13,23 @@ import { MalformedResponseError, parseResponseHead, printable, type ResponseHead
 /** Real proxies send a few hundred bytes; anything past this is hostile or broken. */
 export const MAX_REPLY_HEAD = 16 * 1024;
 
-export async function httpConnect(socket: Duplex, ctx: HopContext): Promise<void> {
+/** The CONNECT request a hop gets first, for pipelined setup (written before any reply). */
+export function httpConnectRequest(ctx: HopContext): string {
+  const authority = formatTarget(ctx.dest);
+  return connectRequest(authority, new ConnectAuth(ctx.hop, authority).first());
+}
+
+/** Runs the CONNECT; with `sent`, the request was already written by `httpConnectRequest`. */
+export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false): Promise<void> {
   const authority = formatTarget(ctx.dest);
   const auth = new ConnectAuth(ctx.hop, authority);
   const { credentials } = auth;
   ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: true }));
-  socket.write(connectRequest(authority, auth.first()));
+  if (!sent) socket.write(connectRequest(authority, auth.first()));
   let head = await readReplyHead(socket, ctx);
   // A Digest challenge is answered once, on the same connection if the proxy keeps it open.
-  const answer = auth.answer(head, ctx);
+  // Not when pipelined: the bytes after our CONNECT are already on their way to the proxy.
+  const answer = sent ? undefined : auth.answer(head, ctx);
   if (answer !== undefined) {
     await keepAfterChallenge(socket, head, ctx);
     socket.write(connectRequest(authority, answer));

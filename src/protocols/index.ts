@@ -1,20 +1,22 @@
 /** One entry per scheme: the handshake a hop speaks once its transport is up. */
 import type { Duplex } from 'node:stream';
 import type { HopContext } from './context.js';
-import { httpConnect } from './http-connect.js';
-import { socksHandshake } from './socks/handshake.js';
+import { httpConnect, httpConnectRequest } from './http-connect.js';
+import { pipelinedRequests, socksHandshake } from './socks/handshake.js';
 
-export function handshake(socket: Duplex, ctx: HopContext): Promise<void> {
+/** Runs a hop's handshake; with `sent`, its requests were already written by `requests()`. */
+export function handshake(socket: Duplex, ctx: HopContext, sent = false): Promise<void> {
   switch (ctx.hop.protocol) {
     case 'http':
     case 'https':
-      return httpConnect(socket, ctx);
+      return httpConnect(socket, ctx, sent);
     default:
-      return socksHandshake(socket, ctx);
+      return socksHandshake(socket, ctx, sent);
   }
 }
 
-/** Schemes whose request can carry a host name for the hop to resolve. */
-export function carriesHostnames(protocol: string): boolean {
-  return protocol !== 'socks4';
+/** Every byte a hop's handshake will write, computed without any reply (for pipelining). */
+export function requests(ctx: HopContext): Buffer {
+  const isHttp = ctx.hop.protocol === 'http' || ctx.hop.protocol === 'https';
+  return isHttp ? Buffer.from(httpConnectRequest(ctx), 'latin1') : pipelinedRequests(ctx);
 }
