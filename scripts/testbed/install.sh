@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs the real proxy servers the test bed runs (Debian/Ubuntu, apt-get) and the
+# system user dante's username auth checks. Idempotent: does nothing when all is present.
+set -euo pipefail
+
+PACKAGES=(
+  squid tinyproxy dante-server microsocks openssh-server openssh-client
+  stunnel4 apache2-utils openssl proxychains4 curl
+)
+DANTE_USER=bob
+DANTE_PASS=hunter2
+
+missing=()
+# One dpkg-query for all packages; a package that was never installed makes it exit 1.
+while read -r pkg status; do
+  [[ "$status" == "installed" ]] || missing+=("$pkg")
+done < <(
+  for p in "${PACKAGES[@]}"; do
+    s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    echo "$p ${s:-not-installed}"
+  done
+)
+
+user_ok=0
+if getent passwd "$DANTE_USER" >/dev/null 2>&1 && [[ -r /etc/shadow ]]; then
+  hash=$(getent shadow "$DANTE_USER" | cut -d: -f2)
+  if [[ -n "$hash" ]] && perl -e 'exit(crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 0 : 1)' "$DANTE_PASS" "$hash"; then
+    user_ok=1
+  fi
+fi
+
+if [[ ${#missing[@]} -eq 0 && $user_ok -eq 1 ]]; then
+  echo "testbed install: all packages present, user '$DANTE_USER' ok"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  [[ ${#missing[@]} -gt 0 ]] && echo "testbed install: missing packages: ${missing[*]}" >&2
+  [[ $user_ok -eq 0 ]] && echo "testbed install: system user '$DANTE_USER' (password '$DANTE_PASS') missing or has another password" >&2
+  echo "testbed install: must run as root to fix this (sudo $0)" >&2
+  exit 1
+fi
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "testbed install: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Nothing should start at install time (these machines have no init; a policy-rc.d may
+  # already deny starts). The test bed starts every daemon itself on loopback.
+  if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    echo "testbed install: apt-get install failed; running apt-get update and retrying" >&2
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+if [[ $user_ok -eq 0 ]]; then
+  if ! getent passwd "$DANTE_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$DANTE_USER"
+  fi
+  echo "$DANTE_USER:$DANTE_PASS" | chpasswd
+  echo "testbed install: system user '$DANTE_USER' ready (dante username auth)"
+fi
+echo "testbed install: done"
