@@ -94,7 +94,7 @@ async function handleConnect(
   }
   let upstream: net.Socket;
   try {
-    upstream = await session.open(target, socket);
+    upstream = await session.open(target, socket, true);
   } catch (error) {
     const failure = error as ChainError;
     session.finish(failure);

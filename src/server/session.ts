@@ -26,6 +26,9 @@ export interface ListenerContext {
   emit(record: ConnectionRecord): void;
 }
 
+/** Bytes a client may send ahead while its tunnel opens (optimistic data, a TLS ClientHello). */
+const MAX_READ_AHEAD = 64 * 1024;
+
 export class Session {
   protocol: ClientProtocol | undefined;
   target: string | undefined;
@@ -37,6 +40,7 @@ export class Session {
   readonly #time = new Date();
   readonly #started = performance.now();
   #finished = false;
+  readonly #early: Buffer[] = [];
 
   constructor(ctx: ListenerContext, client: net.Socket, protocol?: ClientProtocol) {
     this.#ctx = ctx;
@@ -44,12 +48,24 @@ export class Session {
     this.protocol = protocol;
   }
 
-  /** Opens the upstream connection; rejects with a ChainError, and aborts when the client leaves. */
-  async open(target: Target, client: net.Socket): Promise<net.Socket> {
+  /**
+   * Opens the upstream connection; rejects with a ChainError, and aborts when the client
+   * leaves. With `readAhead` the client's socket is read meanwhile (a paused socket would
+   * never notice a reset); what it sends is kept, up to a cap, and goes first in relay().
+   */
+  async open(target: Target, client: net.Socket, readAhead = false): Promise<net.Socket> {
     this.target = formatTarget(target);
     const controller = new AbortController();
     const onClose = () => controller.abort(new Error('the client went away'));
     client.once('close', onClose);
+    let kept = 0;
+    const keep = (chunk: Buffer) => {
+      this.#early.push(chunk);
+      kept += chunk.length;
+      // Past the cap, stop reading: TCP backpressure holds the rest at the client.
+      if (kept >= MAX_READ_AHEAD) client.pause();
+    };
+    if (readAhead) client.on('data', keep);
     try {
       const upstream = await this.#ctx.connect(target, { signal: controller.signal, trace: this.trace });
       if (client.destroyed) {
@@ -66,12 +82,20 @@ export class Session {
       throw asChainError(error, this.target);
     } finally {
       client.off('close', onClose);
+      if (readAhead) {
+        client.off('data', keep);
+        client.pause();
+      }
     }
   }
 
   /** Joins client and upstream both ways; the record is written once both are closed. */
   relay(client: net.Socket, upstream: net.Socket): void {
     upstream.setNoDelay(true);
+    for (const chunk of this.#early.splice(0)) {
+      this.bytesUp += chunk.length;
+      upstream.write(chunk);
+    }
     client.on('data', (chunk: Buffer) => {
       this.bytesUp += chunk.length;
     });
