@@ -3,9 +3,13 @@
  * golang.org/x/net/proxy). Leaves the rest in the stream for the next reader.
  */
 import type { Duplex } from 'node:stream';
-import { StreamEndedError } from './read-until.js';
+import { alreadyOver, StreamEndedError } from './read-until.js';
 
 export function readExactly(stream: Duplex, n: number): Promise<Buffer> {
+  // read(0) never returns data: nothing to wait for.
+  if (n <= 0) return Promise.resolve(Buffer.alloc(0));
+  const over = alreadyOver(stream);
+  if (over) return Promise.reject(over);
   return new Promise((resolve, reject) => {
     const finish = (error: Error | undefined, data?: Buffer) => {
       stream.off('readable', onReadable);

@@ -40,6 +40,8 @@ export function readUntil(
   plausible: (start: Buffer) => boolean = () => true,
 ): Promise<Buffer> {
   const needle = Buffer.from(delimiter, 'latin1');
+  const over = alreadyOver(stream);
+  if (over) return Promise.reject(over);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
@@ -86,6 +88,16 @@ export function readUntil(
     stream.once('close', onEnd);
     stream.once('error', onError);
   });
+}
+
+/**
+ * The error for a read that can never be answered: the stream ended (its 'end' already
+ * emitted, so no listener would ever hear it) or was destroyed. Undefined while it is live.
+ */
+export function alreadyOver(stream: Duplex): Error | undefined {
+  if (stream.errored) return stream.errored;
+  if (stream.readableEnded || stream.destroyed) return new StreamEndedError(Buffer.alloc(0));
+  return undefined;
 }
 
 /**

@@ -48,15 +48,17 @@ export async function socksHandshake(socket: Duplex, ctx: HopContext, sent = fal
 }
 
 async function socks4(socket: Duplex, ctx: HopContext, sent: boolean): Promise<void> {
-  ctx.progress(() => ({ phase: 'handshake', awaitingDest: true }));
+  let awaitingDest = true;
+  ctx.progress(() => ({ phase: 'handshake', awaitingDest }));
   if (!sent) {
     socket.write(
       encode(ctx, () => socks4Request(ctx.dest, ctx.hop.username ?? '', ctx.hop.protocol === 'socks4a')),
     );
   }
-  const reply = await read(socket, ctx, 8);
   // The reply's version byte is 0 by the spec; some servers echo 4.
-  if (reply[0] !== 0x00 && reply[0] !== 0x04) throw notSocks(ctx, reply);
+  const reply = await readReply(socket, ctx, 8, [0x00, 0x04], () => {
+    awaitingDest = false;
+  });
   if (reply[1] !== SOCKS4.granted) throw mapSocks4Reply(ctx, reply[1] ?? 0, hasCredentials(ctx));
 }
 
@@ -69,8 +71,7 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
   // With credentials, sequential setup offers both methods, as curl does: a proxy that
   // needs none may pick "no auth". Pipelined setup offered exactly one.
   if (!sent) socket.write(greeting(credentials ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
-  const choice = await read(socket, ctx, 2);
-  if (choice[0] !== SOCKS5.version) throw notSocks(ctx, choice);
+  const choice = await readReply(socket, ctx, 2, [SOCKS5.version]);
   const method = choice[1];
   if (method === SOCKS5.noAcceptable) {
     throw credentials
@@ -105,8 +106,9 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
   phase = 'handshake';
   awaitingDest = true;
   if (!sent) socket.write(encode(ctx, () => connectRequest(ctx.dest)));
-  const head = await read(socket, ctx, 4);
-  if (head[0] !== SOCKS5.version) throw notSocks(ctx, head);
+  const head = await readReply(socket, ctx, 4, [SOCKS5.version], () => {
+    awaitingDest = false;
+  });
   if (head[1] !== 0x00) throw mapSocks5Reply(ctx, head[1] ?? 0);
   const atyp = head[3] ?? 0;
   const length = atyp === 0x03 ? ((await read(socket, ctx, 1))[0] ?? 0) : addressLength(atyp);
@@ -121,12 +123,35 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
   await read(socket, ctx, length + 2);
 }
 
+/**
+ * A reply of `n` bytes whose first byte must be one of `versions`. The first byte is read on
+ * its own: once it is in, the hop has answered (`started`), so a timeout from then on is this
+ * hop's stall, not its destination's; a wrong one fails at once, whatever else is on its way;
+ * and a reply cut short after a right one is a reply cut short, not another protocol.
+ */
+async function readReply(
+  socket: Duplex,
+  ctx: HopContext,
+  n: number,
+  versions: number[],
+  started?: () => void,
+): Promise<Buffer> {
+  const first = await read(socket, ctx, 1);
+  started?.();
+  if (!versions.includes(first[0] ?? -1)) throw notSocks(ctx, Buffer.concat([first, buffered(socket)]));
+  return Buffer.concat([first, await read(socket, ctx, n - 1)]);
+}
+
+/** Whatever already arrived, without waiting: to say what a wrong reply looks like. */
+function buffered(socket: Duplex): Buffer {
+  return (socket.read() as Buffer | null) ?? Buffer.alloc(0);
+}
+
 async function read(socket: Duplex, ctx: HopContext, n: number): Promise<Buffer> {
   try {
     return await readExactly(socket, n);
   } catch (error) {
     if (error instanceof StreamEndedError) {
-      if (error.received.length > 0) throw notSocks(ctx, error.received);
       throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'closed the connection during the SOCKS handshake', {
         cause: error,
       });
