@@ -228,7 +228,7 @@ export class Chain {
             });
           },
         }),
-      { retry: this.options.retries, signal, timeoutMs },
+      { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
     );
   }
 

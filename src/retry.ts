@@ -96,22 +96,25 @@ export function resolveRetry(
   return Object.freeze(resolved);
 }
 
-export interface RetryRun {
+export interface RetryRun<T> {
   retry: ResolvedRetryOptions;
   signal?: AbortSignal | undefined;
   /** The overall deadline, for all attempts together. */
   timeoutMs: number;
+  /** Frees a result that arrived as the signal aborted (p-retry then rejects instead). */
+  discard?: (value: T) => void;
 }
 
 /** Runs `attempt` (given the ms left until the deadline) and retries it as configured. */
 export async function withRetries<T>(
   attempt: (remainingMs: number) => Promise<T>,
-  run: RetryRun,
+  run: RetryRun<T>,
 ): Promise<T> {
   const { retry, signal, timeoutMs } = run;
   const started = performance.now();
   const remaining = () => timeoutMs - (performance.now() - started);
   let last: ChainError | undefined;
+  let produced: { value: T } | undefined;
   try {
     return await pRetry(
       async () => {
@@ -119,7 +122,9 @@ export async function withRetries<T>(
         // The pause before this retry ate the rest of the deadline: the last failure stands.
         if (last && left < 1) throw new AbortError(last);
         try {
-          return await attempt(Math.max(1, Math.ceil(left)));
+          const value = await attempt(Math.max(1, Math.ceil(left)));
+          produced = { value };
+          return value;
         } catch (error) {
           last = error instanceof ChainError ? error : unexpected(error);
           throw NEVER_RETRIED.has(last.code) ? new AbortError(last) : last;
@@ -136,6 +141,7 @@ export async function withRetries<T>(
       },
     );
   } catch (error) {
+    if (produced) run.discard?.(produced.value);
     if (error instanceof ChainError) throw error;
     if (signal?.aborted) {
       throw new ChainError({

@@ -1,6 +1,7 @@
 /** Retries of tunnel setup: backoff, bounds, what is never retried, aborts, and nothing after the tunnel is up. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain, type ChainOptions } from '../../src/index.js';
+import { resolveRetry, withRetries } from '../../src/retry.js';
 import {
   closedPort,
   type Fixture,
@@ -155,6 +156,27 @@ describe('never retried', () => {
   it('an already aborted signal fails at once', async () => {
     const chain = new Chain(hopUrl('socks5', socks), options);
     await expectChainError(chain.connect(target(), { signal: AbortSignal.abort() }), { code: 'ABORTED' });
+  });
+});
+
+describe('withRetries', () => {
+  it('frees a result that arrives as the signal aborts, and rejects with ABORTED', async () => {
+    const controller = new AbortController();
+    const freed: string[] = [];
+    const pending = withRetries(
+      async () => {
+        controller.abort();
+        return 'tunnel';
+      },
+      {
+        retry: resolveRetry(2),
+        signal: controller.signal,
+        timeoutMs: 1000,
+        discard: (value) => freed.push(value),
+      },
+    );
+    await expectChainError(pending, { code: 'ABORTED' });
+    expect(freed).toEqual(['tunnel']);
   });
 });
 
