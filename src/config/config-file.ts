@@ -30,6 +30,7 @@ const OPTION_KEYS = new Set([
   'cooldownMs',
   'noProxy',
   'httpForwarding',
+  'pipeline',
 ]);
 
 export function loadConfigFile(path: string): ConfigFile {
