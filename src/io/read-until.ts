@@ -65,6 +65,11 @@ export function readUntil(
         const end = all.indexOf(needle, searchFrom);
         if (end !== -1) {
           const cut = end + needle.length;
+          // The cap holds however the bytes were chunked: a long head in one read is still too long.
+          if (cut > maxBytes) {
+            finish(new ReplyTooLargeError(all.subarray(0, 64)));
+            return;
+          }
           if (cut < all.length) stream.unshift(all.subarray(cut));
           finish(undefined, all.subarray(0, cut));
           return;

@@ -102,3 +102,25 @@ describe('readExactly(0)', () => {
     stream.destroy();
   });
 });
+
+describe('the cap of readUntil', () => {
+  const head = `HTTP/1.1 200 OK\r\n${'X: y\r\n'.repeat(100)}\r\n`;
+
+  it.each([
+    ['one chunk', [head]],
+    ['two chunks', [head.slice(0, 300), head.slice(300)]],
+  ])('refuses a complete head longer than the cap, delivered in %s', async (_name, chunks) => {
+    const stream = new PassThrough();
+    for (const chunk of chunks) stream.write(chunk);
+    const result = await settle(readUntil(stream, '\r\n\r\n', 256));
+    expect(result.error).toBeInstanceOf(ReplyTooLargeError);
+    stream.destroy();
+  });
+
+  it('accepts a head of exactly the cap', async () => {
+    const stream = new PassThrough();
+    stream.write(head);
+    expect((await readUntil(stream, '\r\n\r\n', head.length)).length).toBe(head.length);
+    stream.destroy();
+  });
+});
