@@ -3,11 +3,8 @@
  * comma/space separated URLs), `--config FILE` (JSON or proxychains.conf), or the environment.
  * Shared by all commands so they agree on precedence and on the wording of errors.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Chain, type ChainOptions } from '../chain.js';
-import { ChainError } from '../errors.js';
-import { type HopInput, splitHopList } from '../url.js';
+import { splitHopList } from '../url.js';
 import { UsageError } from './io.js';
 
 export interface ChainArgValues {
@@ -48,7 +45,7 @@ export function chainFromArgs(
     if (urls.length === 0) throw new UsageError('--chain is empty: give at least one hop URL');
     return new Chain(urls, options);
   }
-  if (values.config !== undefined) return chainFromConfigFile(values.config, options);
+  if (values.config !== undefined) return Chain.fromConfigFile(values.config, options);
   const chain = Chain.fromEnv(env, options);
   if (!chain) {
     throw new UsageError(
@@ -66,54 +63,4 @@ export function parseDuration(text: string, option: string): number {
     throw new UsageError(`${option} must be a positive duration like 5000, 5000ms or 5s, got "${text}"`);
   }
   return value;
-}
-
-interface JsonConfig {
-  hops?: unknown;
-  options?: unknown;
-}
-
-function chainFromConfigFile(path: string, cliOptions: ChainOptions): Chain {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw configError(`cannot read --config ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  // JSON starts with '{'; a proxychains.conf never does (comments, [sections], directives).
-  if (!text.trimStart().startsWith('{')) return Chain.fromProxychainsConf(text, cliOptions);
-  let config: JsonConfig;
-  try {
-    config = JSON.parse(text) as JsonConfig;
-  } catch (error) {
-    throw configError(`--config ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(config.hops)) {
-    throw configError(`--config ${path} needs "hops": an array of hop URLs or hop objects`);
-  }
-  if (config.options !== undefined && (typeof config.options !== 'object' || config.options === null)) {
-    throw configError(`--config ${path}: "options" must be an object`);
-  }
-  const fileOptions = readCaFiles({ ...(config.options as ChainOptions | undefined) }, dirname(path));
-  return new Chain(config.hops as HopInput[], { ...fileOptions, ...cliOptions });
-}
-
-/** JSON cannot hold a Buffer: a `ca` that is not PEM text is a path, relative to the config file. */
-function readCaFiles(options: ChainOptions, base: string): ChainOptions {
-  const load = (entry: unknown): string | Buffer => {
-    if (typeof entry !== 'string')
-      throw configError('--config: "options.ca" must be PEM text or a file path');
-    if (entry.includes('-----BEGIN')) return entry;
-    try {
-      return readFileSync(resolve(base, entry), 'utf8');
-    } catch (error) {
-      throw configError(`cannot read CA file ${entry}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
-  };
-  if (options.ca === undefined) return options;
-  return { ...options, ca: Array.isArray(options.ca) ? options.ca.map(load) : load(options.ca) };
-}
-
-function configError(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -94,7 +94,7 @@ async function handleConnect(
   }
   let upstream: net.Socket;
   try {
-    upstream = await session.open(target, socket, true);
+    upstream = await session.open(target, socket, { readAhead: true });
   } catch (error) {
     const failure = error as ChainError;
     session.finish(failure);
@@ -135,7 +135,7 @@ async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse
   }
   let upstream: net.Socket;
   try {
-    upstream = await session.open(target, req.socket);
+    upstream = await session.open(target, req.socket, { protocol: 'http:' });
   } catch (error) {
     const failure = error as ChainError;
     session.finish(failure);

@@ -17,7 +17,13 @@ import {
   parseListenUrl,
 } from './listen-url.js';
 import type { ConnectionRecord } from './log.js';
-import { clientAddress, type ListenerContext, type UpstreamConnect } from './session.js';
+import {
+  clientAddress,
+  type ListenerContext,
+  type RouteLabel,
+  routeName,
+  type UpstreamConnect,
+} from './session.js';
 import { createSocksServer } from './socks-listener.js';
 
 export interface ProxyServerOptions {
@@ -35,8 +41,8 @@ export interface ProxyServerOptions {
   handshakeTimeoutMs?: number | undefined;
   /** How long `close()` lets open tunnels finish before cutting them. Default 10000 ms. */
   drainTimeoutMs?: number | undefined;
-  /** Names the upstream in records: e.g. `2 hops`. Default `direct`. */
-  route?: string | undefined;
+  /** Names the upstream in records: e.g. `2 hops`, or a function of the target. Default `direct`. */
+  route?: RouteLabel | undefined;
   /** Called once per tunnel (or refused client) when it ends. */
   onConnection?: ((record: ConnectionRecord) => void) | undefined;
 }
@@ -101,7 +107,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     // Resets from clients are routine; without a listener they would crash the process.
     socket.on('error', () => {});
     if (sockets.size >= maxConnections) {
-      ctx.emit(refusedRecord(socket, ctx.route, maxConnections));
+      ctx.emit(refusedRecord(socket, routeName(ctx.route), maxConnections));
       return `too many connections (limit ${maxConnections})`;
     }
     sockets.add(socket);

@@ -11,10 +11,13 @@ export type ServeHandle = ProxyServer;
 
 export function serveChain(chain: Chain, options: ServeOptions): Promise<ServeHandle> {
   const hops = chain.hops.length;
+  const { mode } = chain.options;
+  const label = `${hops} hop${hops === 1 ? '' : 's'}${mode === 'strict' ? '' : ` (${mode})`}`;
   return startProxyServer({
     ...options,
-    route: `${hops} hop${hops === 1 ? '' : 's'}`,
-    connect: (target, { signal, trace }) => chain.connect(target, { signal, trace }),
+    // NO_PROXY targets (and schemes with no proxy set) go direct: say so in the log.
+    route: (target, protocol) => (chain.bypasses(target, { protocol }) ? 'direct' : label),
+    connect: (target, { signal, trace, protocol }) => chain.connect(target, { signal, trace, protocol }),
   });
 }
 

@@ -13,15 +13,23 @@ import { asChainError } from './replies.js';
 /** Opens a connection to `target`: `chain.connect`, or `connectDirect` for no chain. */
 export type UpstreamConnect = (
   target: Target,
-  options: { signal: AbortSignal; trace: TraceEntry[] },
+  options: {
+    signal: AbortSignal;
+    trace: TraceEntry[];
+    /** `'http:'` for forwarded http:// requests; undefined when the scheme is unknown (SOCKS, CONNECT). */
+    protocol: string | undefined;
+  },
 ) => Promise<net.Socket>;
+
+/** Names the way to a target for the log: `2 hops`, `direct`. */
+export type RouteLabel = string | ((target: Target, protocol: string | undefined) => string);
 
 /** What the protocol handlers need from the server. */
 export interface ListenerContext {
   readonly auth: ListenerAuth | undefined;
   readonly handshakeTimeoutMs: number;
   readonly connect: UpstreamConnect;
-  readonly route: string;
+  readonly route: RouteLabel;
   readonly draining: boolean;
   emit(record: ConnectionRecord): void;
 }
@@ -41,6 +49,7 @@ export class Session {
   readonly #started = performance.now();
   #finished = false;
   readonly #early: Buffer[] = [];
+  #route: string | undefined;
 
   constructor(ctx: ListenerContext, client: net.Socket, protocol?: ClientProtocol) {
     this.#ctx = ctx;
@@ -53,8 +62,14 @@ export class Session {
    * leaves. With `readAhead` the client's socket is read meanwhile (a paused socket would
    * never notice a reset); what it sends is kept, up to a cap, and goes first in relay().
    */
-  async open(target: Target, client: net.Socket, readAhead = false): Promise<net.Socket> {
+  async open(
+    target: Target,
+    client: net.Socket,
+    { readAhead = false, protocol }: { readAhead?: boolean; protocol?: string } = {},
+  ): Promise<net.Socket> {
     this.target = formatTarget(target);
+    const { route } = this.#ctx;
+    this.#route = typeof route === 'string' ? route : route(target, protocol);
     const controller = new AbortController();
     const onClose = () => controller.abort(new Error('the client went away'));
     client.once('close', onClose);
@@ -67,7 +82,11 @@ export class Session {
     };
     if (readAhead) client.on('data', keep);
     try {
-      const upstream = await this.#ctx.connect(target, { signal: controller.signal, trace: this.trace });
+      const upstream = await this.#ctx.connect(target, {
+        signal: controller.signal,
+        trace: this.trace,
+        protocol,
+      });
       if (client.destroyed) {
         upstream.destroy();
         throw new ChainError({
@@ -139,7 +158,7 @@ export class Session {
       client: this.#client,
       protocol: this.protocol,
       target: this.target,
-      route: this.#ctx.route,
+      route: this.#route ?? routeName(this.#ctx.route),
       result: error ? error.code : (result as 'ok' | ListenerFailure),
       error,
       detail,
@@ -154,4 +173,9 @@ export class Session {
 export function clientAddress(socket: net.Socket): string {
   const address = socket.remoteAddress ?? '?';
   return `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? '?'}`;
+}
+
+/** The label of a route when no target is known yet (refused clients). */
+export function routeName(route: RouteLabel): string {
+  return typeof route === 'string' ? route : 'the chain';
 }

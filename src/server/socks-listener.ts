@@ -72,7 +72,7 @@ export async function handleSocksClient(socket: net.Socket, ctx: ListenerContext
   session.protocol = request.protocol;
   let upstream: net.Socket;
   try {
-    upstream = await session.open(request.target, socket, true);
+    upstream = await session.open(request.target, socket, { readAhead: true });
   } catch (error) {
     request.refuse(error as ChainError);
     session.finish(error as ChainError);

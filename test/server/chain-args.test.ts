@@ -51,10 +51,11 @@ describe('chainFromArgs', () => {
   });
 
   it.each([
-    ['{ not json', /not valid JSON/],
-    ['{"options": {}}', /needs "hops"/],
-    ['{"hops": ["ftp://127.0.0.1:21"]}', /unsupported scheme/],
-  ])('a bad JSON config (%s) is INVALID_CONFIG naming the problem', (text, message) => {
+    ['not JSON', '{ not json', /not valid JSON/],
+    ['not JSON, with a password', `{"hops": ["socks5://u:${SECRET}@127.0.0.1:1",]}`, /not valid JSON/],
+    ['no hops', '{"options": {}}', /needs "hops"/],
+    ['a bad hop', '{"hops": ["ftp://127.0.0.1:21"]}', /unsupported scheme/],
+  ])('a bad JSON config (%s) is INVALID_CONFIG naming the problem, no password', (_label, text, message) => {
     const path = join(dir, `bad-${Math.random()}.json`);
     writeFileSync(path, text);
     let error: unknown;
@@ -66,11 +67,45 @@ describe('chainFromArgs', () => {
     expect(error).toBeInstanceOf(ChainError);
     expect((error as ChainError).code).toBe('INVALID_CONFIG');
     expect((error as ChainError).message).toMatch(message);
+    expectNoSecret(error);
   });
 
   it('a missing config file is INVALID_CONFIG naming the file', () => {
     expect(() => chainFromArgs({ config: join(dir, 'nope.json') }, {})).toThrow(
-      /cannot read --config .*nope\.json: ENOENT/,
+      /cannot read config file .*nope\.json: ENOENT/,
+    );
+  });
+
+  it('reads a proxychains.conf given as --config', () => {
+    const path = join(dir, 'proxychains.conf');
+    writeFileSync(path, 'strict_chain\n[ProxyList]\nsocks5 127.0.0.1 1080\nhttp 127.0.0.1 8080\n');
+    expect(chainFromArgs({ config: path }, {}).hops.map((hop) => hop.url)).toEqual([
+      'socks5://127.0.0.1:1080',
+      'http://127.0.0.1:8080',
+    ]);
+  });
+
+  it('falls back to the environment (PROXY_CHAIN), with --timeout applied', () => {
+    const chain = chainFromArgs(
+      { timeout: '3s' },
+      { PROXY_CHAIN: 'socks5://127.0.0.1:1080,http://127.0.0.1:8080' },
+    );
+    expect(chain.hops).toHaveLength(2);
+    expect(chain.options.timeoutMs).toBe(3000);
+  });
+
+  it('--chain wins over the environment', () => {
+    const chain = chainFromArgs(
+      { chain: ['http://127.0.0.1:3128'] },
+      { PROXY_CHAIN: 'socks5://127.0.0.1:1080' },
+    );
+    expect(chain.hops.map((hop) => hop.url)).toEqual(['http://127.0.0.1:3128']);
+  });
+
+  it('no chain anywhere is a UsageError saying how to give one', () => {
+    expect(() => chainFromArgs({}, {})).toThrow(UsageError);
+    expect(() => chainFromArgs({}, {})).toThrow(
+      /no chain configured: give --chain URLS .*--config FILE.*PROXY_CHAIN/,
     );
   });
 

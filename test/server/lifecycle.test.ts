@@ -144,6 +144,26 @@ describe('a direct upstream (no chain)', () => {
   });
 });
 
+describe('a chain with NO_PROXY rules', () => {
+  it('connects exempt targets directly, and the log says so', async () => {
+    const socks = await startSocksServer({ versions: [5] });
+    fixtures.push(socks);
+    const log = new RecordLog();
+    const chain = new Chain(socks.url, { noProxy: 'localhost' });
+    const handle = await chain.serve({ listen: 'socks5://127.0.0.1:0', onConnection: log.onConnection });
+    const port = (handle.urls()[0] as string).slice(9);
+    await curl(['--socks5-hostname', port, `http://localhost:${origin.port}/exempt`]);
+    await curl(['--socks5-hostname', port, `http://127.0.0.1:${origin.port}/chained`]);
+    const records = await log.waitFor(2);
+    expect(records.map((r) => [r.target, r.route, r.result])).toEqual([
+      [`localhost:${origin.port}`, 'direct', 'ok'],
+      [`127.0.0.1:${origin.port}`, '1 hop', 'ok'],
+    ]);
+    expect(socks.connections).toBe(1);
+    await chain.close();
+  });
+});
+
 describe('the connection limit', () => {
   it('turns away connections over the limit (SOCKS: closed, HTTP: 503) and admits again after', async () => {
     const log = new RecordLog();
