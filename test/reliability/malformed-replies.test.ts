@@ -33,7 +33,6 @@ async function proxy(script: Script): Promise<Fixture> {
   return fixture;
 }
 
-const SOCKS5_OK = [0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 80];
 const bytes = (...values: number[]) => Buffer.from(values);
 
 interface Failure {
@@ -100,7 +99,7 @@ const FAILURES: Failure[] = [
   {
     name: 'a method choice followed at once by a close',
     scheme: 'socks5',
-    script: { replies: [bytes(0x05, 0x00)], then: 'end' },
+    script: { replies: [bytes(0x05, 0x00)], after: 'end' },
     code: 'PROTOCOL_ERROR',
   },
   {
@@ -161,7 +160,7 @@ const FAILURES: Failure[] = [
   {
     name: 'a SOCKS4 reply cut after its first byte',
     scheme: 'socks4',
-    script: { replies: [bytes(0x00)], then: 'end' },
+    script: { replies: [bytes(0x00)], after: 'end' },
     code: 'PROTOCOL_ERROR',
   },
 ];
@@ -199,7 +198,7 @@ describe('odd but valid replies open the tunnel', () => {
     ],
     ['http', 'a 200 without a reason phrase, HTTP/1.0', 'HTTP/1.0 200\r\n\r\n'],
   ] as const)('%s: %s', async (_scheme, _name, reply) => {
-    const good = await proxy({ replies: [reply], then: 'echo' });
+    const good = await proxy({ replies: [reply], after: 'echo' });
     const socket = await new Chain([`http://127.0.0.1:${good.port}`], OPTIONS).connect({
       host: '127.0.0.1',
       port: target.port,
@@ -210,7 +209,7 @@ describe('odd but valid replies open the tunnel', () => {
 
   it('socks5: a bound address given as a 255-byte name', async () => {
     const reply = Buffer.concat([bytes(0x05, 0x00, 0x00, 0x03, 255), Buffer.alloc(255, 0x61), bytes(0, 80)]);
-    const good = await proxy({ replies: [bytes(0x05, 0x00), reply], then: 'echo' });
+    const good = await proxy({ replies: [bytes(0x05, 0x00), reply], after: 'echo' });
     const socket = await new Chain([`socks5://127.0.0.1:${good.port}`], OPTIONS).connect(
       `localhost:${target.port}`,
     );
@@ -221,7 +220,7 @@ describe('odd but valid replies open the tunnel', () => {
 
   it('socks5: an IPv6 bound address', async () => {
     const reply = Buffer.concat([bytes(0x05, 0x00, 0x00, 0x04), Buffer.alloc(16, 0), bytes(0, 80)]);
-    const good = await proxy({ replies: [bytes(0x05, 0x00), reply], then: 'echo' });
+    const good = await proxy({ replies: [bytes(0x05, 0x00), reply], after: 'echo' });
     const socket = await new Chain([`socks5://127.0.0.1:${good.port}`], OPTIONS).connect({
       host: '127.0.0.1',
       port: target.port,
@@ -231,7 +230,7 @@ describe('odd but valid replies open the tunnel', () => {
   });
 
   it('socks4: a reply whose version byte is 4 (servers that echo it)', async () => {
-    const good = await proxy({ replies: [bytes(0x04, 0x5a, 0, 0, 0, 0, 0, 0)], then: 'echo' });
+    const good = await proxy({ replies: [bytes(0x04, 0x5a, 0, 0, 0, 0, 0, 0)], after: 'echo' });
     const socket = await new Chain([`socks4://127.0.0.1:${good.port}`], OPTIONS).connect({
       host: '127.0.0.1',
       port: target.port,

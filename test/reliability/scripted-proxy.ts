@@ -12,7 +12,7 @@ export interface Script {
   /** One reply per client message, in order: sent as soon as that message is complete. */
   replies: Array<Buffer | string>;
   /** After the last reply: echo what comes (a tunnel to itself), hold (silent), end (FIN), reset (RST). */
-  then?: 'echo' | 'hold' | 'end' | 'reset';
+  after?: 'echo' | 'hold' | 'end' | 'reset';
 }
 
 export async function startScriptedProxy(script: Script): Promise<Fixture> {
@@ -30,7 +30,7 @@ export async function startScriptedProxy(script: Script): Promise<Fixture> {
       socket.write(reply);
     }
     const rest = reader.detach();
-    switch (script.then ?? 'hold') {
+    switch (script.after ?? 'hold') {
       case 'echo':
         socket.write(rest);
         socket.pipe(socket);

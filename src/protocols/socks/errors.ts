@@ -59,6 +59,7 @@ export function notSocks(ctx: HopContext, bytes: Buffer): Error {
   // We may hold only the 2 bytes of a SOCKS reply: "HT" is enough to recognise HTTP.
   if (text.length >= 2 && 'HTTP/'.startsWith(text)) what = 'it answers in HTTP: use http://';
   else if (bytes[0] === 0x15 || bytes[0] === 0x16) what = 'it answers in TLS: is it an https:// proxy?';
-  else if (bytes[0] === 0x05 && ctx.hop.protocol.startsWith('socks4')) what = 'it answers in SOCKS5: use socks5://';
+  else if (bytes[0] === 0x05 && ctx.hop.protocol.startsWith('socks4'))
+    what = 'it answers in SOCKS5: use socks5://';
   return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `does not answer in SOCKS: ${what}`);
 }
