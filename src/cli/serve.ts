@@ -4,14 +4,14 @@
  * port chosen for port 0); the log, one line per connection, goes to stderr.
  */
 import type { EventEmitter } from 'node:events';
-import { parseArgs } from 'node:util';
-import { ChainError } from '../errors.js';
 import { parseAuth } from '../server/auth.js';
 import { formatRecord } from '../server/log.js';
-import { ListenError, type ProxyServer } from '../server/proxy-server.js';
+import { ListenError, type ProxyServer, SERVER_DEFAULTS } from '../server/proxy-server.js';
 import { serveChain } from '../server/serve.js';
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs, parseDuration } from './chain-args.js';
+import { parseCommandLine, positiveInt, readCa, runCommand } from './command.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
+import { createStyle } from './style.js';
 
 export const USAGE = `Usage: sockschain serve [options]
 
@@ -28,6 +28,7 @@ Listeners:
       --max-connections N     client connections at once, all listeners together (default 512)
       --handshake-timeout D   time a client has to send its request (default 10s)
       --drain-timeout D       on SIGINT/SIGTERM, time open tunnels get to finish (default 10s)
+      --ca FILE               also trust these PEM certificates (https:// hops)
   -q, --quiet                 no connection log
       --verbose               log per-hop timings and full error messages
   -h, --help                  show this help
@@ -47,7 +48,7 @@ const OPTIONS = {
   'drain-timeout': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ca: { type: 'string' },
 } as const;
 
 const DEFAULT_LISTEN = 'socks5://127.0.0.1:1080';
@@ -58,48 +59,44 @@ export interface ServeRunOptions {
   signals?: EventEmitter;
 }
 
-export async function run(argv: string[], io: CliIo, options: ServeRunOptions = {}): Promise<number> {
-  let handle: ProxyServer;
-  let drainMs: number;
-  try {
-    const { values, positionals } = parse(argv);
-    if (values.help) {
-      io.stdout.write(USAGE);
-      return EXIT.ok;
-    }
+export function run(argv: string[], io: CliIo, options: ServeRunOptions = {}): Promise<number> {
+  return runCommand('serve', USAGE, argv, io, async () => {
+    const { values, positionals } = parseCommandLine(argv, OPTIONS);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose exclude each other');
-    const chain = chainFromArgs(values, io.env);
+    const ca = readCa(values.ca);
+    const chain = chainFromArgs(values, io.env, ca ? { ca } : {});
     const authText = values.auth ?? io.env.SOCKSCHAIN_SERVE_AUTH;
-    drainMs = optionalDuration(values['drain-timeout'], '--drain-timeout') ?? DEFAULT_DRAIN_MS;
-    const color = Boolean(io.stderr.isTTY) && !io.env.NO_COLOR;
-    handle = await serveChain(chain, {
-      listen: values.listen ?? [DEFAULT_LISTEN],
-      auth: authText === undefined || authText === '' ? undefined : parseAuth(authText),
-      allowPublic: values['allow-public'] === true,
-      maxConnections: optionalCount(values['max-connections'], '--max-connections'),
-      handshakeTimeoutMs: optionalDuration(values['handshake-timeout'], '--handshake-timeout'),
-      drainTimeoutMs: drainMs,
-      onConnection: values.quiet
-        ? undefined
-        : (record) => io.stderr.write(`${formatRecord(record, { verbose: values.verbose, color })}\n`),
-    });
+    const drainMs = optionalDuration(values['drain-timeout'], '--drain-timeout') ?? DEFAULT_DRAIN_MS;
+    const color = createStyle(io.stderr, io.env).enabled;
+    let handle: ProxyServer;
+    try {
+      handle = await serveChain(chain, {
+        listen: values.listen ?? [DEFAULT_LISTEN],
+        auth: authText === undefined || authText === '' ? undefined : parseAuth(authText),
+        allowPublic: values['allow-public'] === true,
+        maxConnections: positiveInt(
+          values['max-connections'],
+          '--max-connections',
+          SERVER_DEFAULTS.maxConnections,
+        ),
+        handshakeTimeoutMs: optionalDuration(values['handshake-timeout'], '--handshake-timeout'),
+        drainTimeoutMs: drainMs,
+        onConnection: values.quiet
+          ? undefined
+          : (record) => io.stderr.write(`${formatRecord(record, { verbose: values.verbose, color })}\n`),
+      });
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      io.stderr.write(`sockschain serve: ${error.message}${hint(error.code)}\n`);
+      return EXIT.unreachable;
+    }
     for (const url of handle.urls()) io.stdout.write(`listening ${url}\n`);
     if (!values.quiet) io.stderr.write(`sockschain serve: forwarding through ${chain}\n`);
-  } catch (error) {
-    return reportStartFailure(error, io);
-  }
-  const cut = await untilStopped(handle, drainMs, io, options.signals ?? process);
-  if (cut > 0) io.stderr.write(`sockschain serve: cut ${cut} connection(s) still open after draining\n`);
-  return EXIT.ok;
-}
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+    const cut = await untilStopped(handle, drainMs, io, options.signals ?? process);
+    if (cut > 0) io.stderr.write(`sockschain serve: cut ${cut} connection(s) still open after draining\n`);
+    return EXIT.ok;
+  });
 }
 
 /** Waits for SIGINT/SIGTERM, then drains; a second signal cuts what is left at once. */
@@ -133,22 +130,6 @@ function untilStopped(
   });
 }
 
-function reportStartFailure(error: unknown, io: CliIo): number {
-  if (error instanceof UsageError) {
-    io.stderr.write(`sockschain serve: ${error.message}\nRun 'sockschain serve --help' for the options.\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof ChainError && error.code === 'INVALID_CONFIG') {
-    io.stderr.write(`sockschain serve: ${error.message}\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof ListenError) {
-    io.stderr.write(`sockschain serve: ${error.message}${hint(error.code)}\n`);
-    return EXIT.unreachable;
-  }
-  throw error;
-}
-
 function hint(code: string | undefined): string {
   if (code === 'EADDRINUSE') return ' (another program uses that port: pick another, or port 0)';
   if (code === 'EACCES') return ' (ports below 1024 need privileges: pick a higher one)';
@@ -158,12 +139,4 @@ function hint(code: string | undefined): string {
 
 function optionalDuration(text: string | undefined, option: string): number | undefined {
   return text === undefined ? undefined : parseDuration(text, option);
-}
-
-function optionalCount(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw new UsageError(`${option} must be a whole number of at least 1, got "${text}"`);
-  }
-  return Number(text);
 }
