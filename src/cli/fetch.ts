@@ -76,7 +76,11 @@ export function run(argv: string[], io: CliIo): Promise<number> {
     } catch (error) {
       return tunnelFailed(chain, target, error, io, style);
     }
-    verbose(`* tunnel to ${target.host}:${target.port} up: ${describeTrace(trace)}`);
+    verbose(
+      trace.length === 0
+        ? `* connected to ${target.host}:${target.port} directly: NO_PROXY exempts it from the chain`
+        : `* tunnel to ${target.host}:${target.port} up: ${describeTrace(trace)}`,
+    );
     let stream: Socket = socket;
     try {
       if (target.scheme === 'https') {

@@ -119,3 +119,17 @@ describe('a chain that cannot work as written', () => {
     expect(report.error.message).toMatch(/use socks4a:\/\//);
   });
 });
+
+describe('routing', () => {
+  it('a target NO_PROXY exempts is reported as direct, every hop unused', async () => {
+    const { io, text } = fakeIo(false, { PROXY_CHAIN: chain, NO_PROXY: '127.0.0.1' });
+    expect(await probeRun(['--json', `127.0.0.1:${origin.port}`], io)).toBe(0);
+    const report = JSON.parse(text.stdout).results[0];
+    expect(report).toMatchObject({ status: 'reachable', direct: true });
+    expect(report.hops.map((h: { result: string }) => h.result)).toEqual(['not-used', 'not-used']);
+    const table = fakeIo(false, { PROXY_CHAIN: chain, NO_PROXY: '127.0.0.1' });
+    await probeRun([`127.0.0.1:${origin.port}`], table.io);
+    expect(table.text.stdout).toMatch(/→\s+target\s+127\.0\.0\.1:\d+\s+direct\s+reachable$/m);
+    expect(table.text.stdout).toMatch(/direct: NO_PROXY .* sends 127\.0\.0\.1:\d+ around the chain/);
+  });
+});
