@@ -1,3 +1,5 @@
+export { ChainDispatcher, type ChainDispatcherOptions } from './adapters/dispatcher.js';
+export { ChainAgent, type ChainAgentOptions } from './adapters/http-agent.js';
 export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
 export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
