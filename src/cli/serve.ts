@@ -92,8 +92,10 @@ export function run(argv: string[], io: CliIo, options: ServeRunOptions = {}): P
       return EXIT.unreachable;
     }
     for (const url of handle.urls()) io.stdout.write(`listening ${url}\n`);
-    if (!values.quiet) io.stderr.write(`sockschain serve: forwarding through ${chain}\n`);
-    const cut = await untilStopped(handle, drainMs, io, options.signals ?? process);
+    // --quiet keeps stderr for problems only.
+    const say = values.quiet ? () => {} : (text: string) => void io.stderr.write(text);
+    say(`sockschain serve: forwarding through ${chain}\n`);
+    const cut = await untilStopped(handle, drainMs, say, options.signals ?? process);
     if (cut > 0) io.stderr.write(`sockschain serve: cut ${cut} connection(s) still open after draining\n`);
     return EXIT.ok;
   });
@@ -103,20 +105,20 @@ export function run(argv: string[], io: CliIo, options: ServeRunOptions = {}): P
 function untilStopped(
   handle: ProxyServer,
   drainMs: number,
-  io: CliIo,
+  say: (text: string) => void,
   signals: EventEmitter,
 ): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: string) => {
       if (stopping) {
-        io.stderr.write(`sockschain serve: ${signal} again: closing the remaining connections now\n`);
+        say(`sockschain serve: ${signal} again: closing the remaining connections now\n`);
         void handle.close({ drainTimeoutMs: 0 });
         return;
       }
       stopping = true;
       const open = handle.connections;
-      io.stderr.write(
+      say(
         `sockschain serve: ${signal}: no longer accepting; ${open} connection(s) open, draining for up to ${drainMs} ms (signal again to stop now)\n`,
       );
       void handle.close().then(({ cut }) => {
