@@ -5,7 +5,7 @@ import { parseTarget } from '../target.js';
 import { formatHostPort, type Hop } from '../url.js';
 import { chainFromArgs, parseDuration } from './chain-args.js';
 import { renderCheckTable, renderCsv } from './check-render.js';
-import { byLatency, type CheckResult, checkProxy } from './check-run.js';
+import { byLatency, checkProxy } from './check-run.js';
 import { mapLimit, parseCommandLine, positiveInt, readCa, runCommand } from './command.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { createProgress } from './progress.js';
@@ -123,5 +123,3 @@ function fullUrl(hop: Hop): string {
   const auth = hop.username === undefined && hop.password === undefined ? '' : `${user}${password}@`;
   return `${hop.protocol}://${auth}${formatHostPort(hop.host, hop.port)}`;
 }
-
-export type { CheckResult };

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Chain } from '../chain.js';
 import type { TraceEntry } from '../dial.js';
+import { formatTarget } from '../target.js';
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs } from './chain-args.js';
 import { parseCommandLine, readCa, runCommand } from './command.js';
 import { buildRequest, describeHeaders, type FetchTarget, parseFetchUrl } from './fetch-request.js';
@@ -78,8 +79,8 @@ export function run(argv: string[], io: CliIo): Promise<number> {
     }
     verbose(
       trace.length === 0
-        ? `* connected to ${target.host}:${target.port} directly: NO_PROXY exempts it from the chain`
-        : `* tunnel to ${target.host}:${target.port} up: ${describeTrace(trace)}`,
+        ? `* connected to ${formatTarget(target)} directly: NO_PROXY exempts it from the chain`
+        : `* tunnel to ${formatTarget(target)} up: ${describeTrace(trace)}`,
     );
     let stream: Socket = socket;
     try {
@@ -116,7 +117,7 @@ export function run(argv: string[], io: CliIo): Promise<number> {
 
 function tunnelFailed(chain: Chain, target: FetchTarget, error: unknown, io: CliIo, style: Style): number {
   const failure = asChainError(error);
-  const kind = failureKind(failure, chain.hops.length, `${target.host}:${target.port}`);
+  const kind = failureKind(failure, chain.hops.length, formatTarget(target));
   io.stderr.write(
     failureLines(
       { code: failure.code, message: failure.message, hint: hintFor(failure, chain.hops.length) },

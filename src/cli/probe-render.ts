@@ -129,10 +129,11 @@ function list(reports: TargetReport[], style: Style): string {
     { header: 'http', align: 'right' as const },
     { header: 'issuer' },
   ];
-  const used = columns.filter((_, i) => i < 4 || rows.some((row) => row[i] !== ''));
+  // The http and issuer columns only when some target has them.
+  const keep = columns.map((_, i) => i < 4 || rows.some((row) => row[i] !== ''));
   return renderTable(
-    used,
-    rows.map((row) => row.slice(0, used.length)),
+    columns.filter((_, i) => keep[i]),
+    rows.map((row) => row.filter((_, i) => keep[i])),
   );
 }
 

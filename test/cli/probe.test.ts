@@ -170,6 +170,30 @@ describe('--app-check', () => {
     expect(report.app.error.hint).toMatch(/intercepted/);
   });
 
+  it('summarises several targets with their HTTP status and issuer', async () => {
+    const mitm = await start(startHttpOrigin({ tls: certs.selfSigned }));
+    const result = await probe(
+      '--app-check',
+      '--chain',
+      chain,
+      `https://localhost:${httpsOrigin.port}/`,
+      `https://localhost:${mitm.port}/`,
+    );
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split('\n');
+    expect(lines.find((l) => /^\s+target\s/.test(l))).toMatch(/target\s+result\s+ms\s+hop\s+http\s+issuer$/);
+    expect(lines.find((l) => l.includes(`localhost:${httpsOrigin.port}`))).toMatch(
+      /reachable\s+[\d.]+\s+200\s+\S*CN=/,
+    );
+    // No HEAD over an untrusted certificate: no status, but the issuer is shown.
+    expect(lines.find((l) => l.includes(`localhost:${mitm.port} `))).toMatch(
+      /app check failed\s+[\d.]+\s+CN=/,
+    );
+    expect(result.stdout).toMatch(
+      /localhost:\d+:\n\s+error: APP_CHECK_FAILED: the certificate of localhost is not trusted/,
+    );
+  });
+
   it('checks plain http targets with HEAD', async () => {
     const result = await probe('--json', '--app-check', '--chain', chain, `http://127.0.0.1:${origin.port}/`);
     expect(JSON.parse(result.stdout).results[0].app).toMatchObject({
