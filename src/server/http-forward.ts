@@ -94,3 +94,31 @@ function endToEnd(raw: readonly string[]): string[] {
   }
   return out;
 }
+
+/**
+ * An Upgrade request (ws:// through the proxy): the head goes to the origin in origin-form,
+ * Connection and Upgrade kept (the upgrade needs them), proxy headers dropped; then both
+ * ways are joined, whatever the origin answers.
+ */
+export function forwardUpgrade(
+  req: http.IncomingMessage,
+  client: net.Socket,
+  head: Buffer,
+  url: URL,
+  upstream: net.Socket,
+  session: Session,
+): void {
+  let out = `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] ?? '';
+    if (!PROXY_ONLY.has(name.toLowerCase())) out += `${name}: ${req.rawHeaders[i + 1] ?? ''}\r\n`;
+  }
+  upstream.write(`${out}\r\n`);
+  if (head.length > 0) {
+    session.bytesUp += head.length;
+    upstream.write(head);
+  }
+  session.relay(client, upstream);
+}
+
+const PROXY_ONLY = new Set(['proxy-authorization', 'proxy-connection', 'keep-alive']);

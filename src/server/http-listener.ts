@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { ChainError } from '../errors.js';
 import { parseTarget, type Target } from '../target.js';
 import { credentialsMatch, type ListenerAuth } from './auth.js';
-import { forwardRequest } from './http-forward.js';
+import { forwardRequest, forwardUpgrade } from './http-forward.js';
 import { describeFailure, httpStatusFor } from './replies.js';
 import { type ListenerContext, Session } from './session.js';
 
@@ -21,7 +21,6 @@ const REASONS: Record<number, string> = {
   407: 'Proxy Authentication Required',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
@@ -48,17 +47,16 @@ export function createHttpServer(ctx: ListenerContext, admit: (socket: net.Socke
     rawReply(socket, 503, `sockschain: ${refusal}`);
   });
   server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    if (!refused.has(socket)) void handleConnect(req, socket, head, ctx);
+    if (!refused.has(socket)) guard(handleConnect(req, socket, head, ctx), socket);
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (refused.has(req.socket)) return void req.resume();
     if (ctx.draining) res.shouldKeepAlive = false;
-    void handleRequest(req, res, ctx);
+    guard(handleRequest(req, res, ctx), req.socket);
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
-    const session = new Session(ctx, socket, 'http');
-    session.finish('BAD_REQUEST', `Upgrade request for ${req.url}`);
-    rawReply(socket, 501, 'sockschain: Upgrade over absolute-form is not supported: use CONNECT');
+  // ws:// through an HTTP proxy: an absolute-form GET with Upgrade, which becomes a tunnel.
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (!refused.has(socket)) guard(handleUpgrade(req, socket, head, ctx), socket);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: net.Socket) => {
     if (refused.has(socket)) return void socket.destroy();
@@ -111,28 +109,18 @@ async function handleConnect(
 
 async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: ListenerContext) {
   const session = new Session(ctx, req.socket, 'http');
-  const url =
-    /^http:\/\//i.test(req.url ?? '') && URL.canParse(req.url ?? '') ? new URL(req.url ?? '') : null;
   if (!authorized(req, ctx.auth)) {
     session.finish('LISTENER_AUTH', proxyAuthDetail(req));
     return textReply(res, 407, 'sockschain: proxy authentication required', {
       'Proxy-Authenticate': PROXY_AUTHENTICATE,
     });
   }
-  if (!url) {
-    const why = /^https:/i.test(req.url ?? '')
-      ? 'https:// URLs go through CONNECT (clients do that by themselves)'
-      : `this is a proxy: send absolute-form requests (GET http://host/path) or CONNECT, not "${req.url}"`;
-    session.finish('BAD_REQUEST', why);
-    return textReply(res, 400, `sockschain: ${why}`);
+  const request = absoluteTarget(req.url ?? '');
+  if ('error' in request) {
+    session.finish('BAD_REQUEST', request.error);
+    return textReply(res, 400, `sockschain: ${request.error}`);
   }
-  let target: Target;
-  try {
-    target = parseTarget({ host: url.hostname, port: url.port === '' ? 80 : url.port });
-  } catch (error) {
-    session.finish('BAD_REQUEST', (error as Error).message);
-    return textReply(res, 400, `sockschain: ${(error as Error).message}`);
-  }
+  const { url, target } = request;
   let upstream: net.Socket;
   try {
     upstream = await session.open(target, req.socket, { protocol: 'http:' });
@@ -142,6 +130,62 @@ async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse
     return textReply(res, httpStatusFor(failure), describeFailure(failure), failureHeaders(failure));
   }
   forwardRequest(req, res, url, upstream, session);
+}
+
+async function handleUpgrade(
+  req: http.IncomingMessage,
+  socket: net.Socket,
+  head: Buffer,
+  ctx: ListenerContext,
+) {
+  const session = new Session(ctx, socket, 'http');
+  if (!authorized(req, ctx.auth)) {
+    session.finish('LISTENER_AUTH', proxyAuthDetail(req));
+    return rawReply(socket, 407, 'sockschain: proxy authentication required', {
+      'Proxy-Authenticate': PROXY_AUTHENTICATE,
+    });
+  }
+  const request = absoluteTarget(req.url ?? '');
+  if ('error' in request) {
+    session.finish('BAD_REQUEST', request.error);
+    return rawReply(socket, 400, `sockschain: ${request.error}`);
+  }
+  let upstream: net.Socket;
+  try {
+    upstream = await session.open(request.target, socket, { readAhead: true, protocol: 'http:' });
+  } catch (error) {
+    const failure = error as ChainError;
+    session.finish(failure);
+    return rawReply(socket, httpStatusFor(failure), describeFailure(failure), failureHeaders(failure));
+  }
+  forwardUpgrade(req, socket, head, request.url, upstream, session);
+}
+
+/** An absolute-form request target (`http://host[:port]/path`), or why it is not one. */
+function absoluteTarget(raw: string): { url: URL; target: Target } | { error: string } {
+  const url = /^(http|ws):\/\//i.test(raw) && URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url) {
+    return {
+      error: /^(https|wss):/i.test(raw)
+        ? 'https:// URLs go through CONNECT (clients do that by themselves)'
+        : `this is a proxy: send absolute-form requests (GET http://host/path) or CONNECT, not "${raw}"`,
+    };
+  }
+  try {
+    return { url, target: parseTarget({ host: url.hostname, port: url.port === '' ? 80 : url.port }) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** A handler's failure is a bug, not the client's: close that one connection, never the server. */
+function guard(work: Promise<unknown>, socket: net.Socket): void {
+  work.catch((error: unknown) => {
+    socket.destroy();
+    process.emitWarning(
+      `sockschain serve: internal error: ${error instanceof Error ? error.message : error}`,
+    );
+  });
 }
 
 /** `host:port` or `[v6]:port`, as CONNECT must carry; undefined otherwise. */

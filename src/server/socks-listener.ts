@@ -43,7 +43,13 @@ export function createSocksServer(
   // allowHalfOpen: a client that ends its side still gets the rest of the target's reply.
   return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     if (!onSocket(socket)) return;
-    void handleSocksClient(socket, ctx);
+    handleSocksClient(socket, ctx).catch((error: unknown) => {
+      // A bug, not the client's doing: close that one connection, never the server.
+      socket.destroy();
+      process.emitWarning(
+        `sockschain serve: internal error: ${error instanceof Error ? error.message : error}`,
+      );
+    });
   });
 }
 

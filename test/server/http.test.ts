@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
 import { Chain } from '../../src/index.js';
 import type { ServeHandle } from '../../src/server/serve.js';
 import {
@@ -182,6 +183,37 @@ describe('clients through a two-hop chain', () => {
     agent.destroy();
     expect(status).toBe(200);
     expect(JSON.parse(body.toString())).toMatchObject({ url: '/agent' });
+  });
+});
+
+describe('WebSocket (ws://) through the HTTP listener', () => {
+  it('an absolute-form Upgrade becomes a tunnel: messages go both ways', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (peer) => peer.on('message', (data) => peer.send(`echo:${data}`)));
+    const server = await serve(good);
+    const agent = new HttpProxyAgent(server.url);
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/socket`, {
+      agent,
+    });
+    await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
+    const reply = new Promise<string>((resolve) => client.once('message', (data) => resolve(String(data))));
+    client.send('hello');
+    expect(await reply).toBe('echo:hello');
+    client.close();
+    agent.destroy();
+    const [record] = await server.log.waitFor(1);
+    expect(record).toMatchObject({ result: 'ok', protocol: 'http' });
+    await new Promise((resolve) => wss.close(resolve));
+  });
+
+  it('a failing chain answers the Upgrade with 502', async () => {
+    const server = await serve([`socks5://127.0.0.1:${await closedPort()}`]);
+    const agent = new HttpProxyAgent(server.url);
+    const client = new WebSocket(`ws://127.0.0.1:${origin.port}/`, { agent });
+    const error = await new Promise<Error>((resolve) => client.once('error', resolve));
+    expect(error.message).toMatch(/Unexpected server response: 502/);
+    agent.destroy();
   });
 });
 
