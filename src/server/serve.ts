@@ -21,8 +21,8 @@ export function serveChain(chain: Chain, options: ServeOptions): Promise<ServeHa
   });
 }
 
-export type { ListenerAuth } from './auth.js';
 export { connectDirect, type DirectOptions } from '../direct.js';
+export type { ListenerAuth } from './auth.js';
 export type { ClientProtocol, ConnectionRecord, ListenerFailure } from './log.js';
 export { formatRecord } from './log.js';
 export { ListenError, type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
