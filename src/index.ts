@@ -12,6 +12,20 @@ export { CHAIN_MODES, type ChainMode } from './modes.js';
 export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';
 export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
+export {
+  type ClientProtocol,
+  type ConnectionRecord,
+  formatRecord,
+  ListenError,
+  type ListenerAuth,
+  type ListenerFailure,
+  type ProxyServer,
+  type ProxyServerOptions,
+  type ServeHandle,
+  type ServeOptions,
+  startProxyServer,
+  type UpstreamConnect,
+} from './server/serve.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 export {
   type Hop,

@@ -5,6 +5,7 @@
 import type { Chain } from '../chain.js';
 import { type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
 
+/** The options of `startProxyServer` but `connect` and `route`, which the chain provides. */
 export type ServeOptions = Omit<ProxyServerOptions, 'connect' | 'route'>;
 
 export type ServeHandle = ProxyServer;

@@ -1,13 +1,15 @@
 /** The proxy server's lifecycle: bind safety, the connection limit, draining, no leaks, a direct upstream. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Chain, ChainError } from '../../src/index.js';
+// From the package root: what library users (and the demo) get.
 import {
+  Chain,
+  ChainError,
   connectDirect,
   ListenError,
   type ProxyServer,
   type ProxyServerOptions,
   startProxyServer,
-} from '../../src/server/serve.js';
+} from '../../src/index.js';
 import {
   closedPort,
   type Fixture,
