@@ -48,10 +48,13 @@ export function httpStatusFor(error: ChainError): 502 | 504 {
   return error.code === 'HOP_TIMEOUT' ? 504 : 502;
 }
 
-/** `sockschain: hop 2 (socks5://bob:***@127.0.0.1:1080) AUTH_FAILED: ...` */
+/** `sockschain: hop 2 (socks5://bob:***@127.0.0.1:1080) AUTH_FAILED: username/password rejected` */
 export function describeFailure(error: ChainError): string {
-  const where = error.hopIndex >= 0 && error.hop ? `hop ${error.hopIndex + 1} (${error.hop}) ` : '';
-  return `sockschain: ${where}${error.code}: ${error.message}`;
+  const label = error.hopIndex >= 0 && error.hop ? `hop ${error.hopIndex + 1} (${error.hop})` : '';
+  // Most messages start with the same label: say it once.
+  const message =
+    label && error.message.startsWith(`${label}: `) ? error.message.slice(label.length + 2) : error.message;
+  return `sockschain: ${label ? `${label} ` : ''}${error.code}: ${message}`;
 }
 
 /** Whatever a custom `connect` threw, as a ChainError (the only kind that is safe to print). */

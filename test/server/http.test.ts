@@ -128,6 +128,18 @@ describe('clients through a two-hop chain', () => {
       `http://127.0.0.1:${origin.port}/echo`,
     ]);
     expect(result.stdout).toBe(body);
+    const chunked = await curl([
+      '-x',
+      server.url,
+      '-H',
+      'Transfer-Encoding: chunked',
+      '-H',
+      'Expect: 100-continue',
+      '--data-binary',
+      `@${file}`,
+      `http://127.0.0.1:${origin.port}/echo`,
+    ]);
+    expect(chunked.stdout).toBe(body);
   });
 
   it('curl -p opens a CONNECT tunnel', async () => {

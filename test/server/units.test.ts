@@ -123,7 +123,10 @@ describe('replies for chain failures', () => {
 
   it('the body names the hop and the code', () => {
     expect(describeFailure(chainError('AUTH_FAILED'))).toBe(
-      `sockschain: hop 2 (${HOP}) AUTH_FAILED: hop 2 (${HOP}): it failed`,
+      `sockschain: hop 2 (${HOP}) AUTH_FAILED: it failed`,
+    );
+    expect(describeFailure(chainError('HOP_UNREACHABLE', { message: 'hop 1 (x) cannot reach hop 2' }))).toBe(
+      `sockschain: hop 2 (${HOP}) HOP_UNREACHABLE: hop 1 (x) cannot reach hop 2`,
     );
     expect(describeFailure(new ChainError({ code: 'ABORTED', phase: 'tcp', message: 'gone' }))).toBe(
       'sockschain: ABORTED: gone',
