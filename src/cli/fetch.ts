@@ -147,15 +147,24 @@ async function writeResponse(
   if (head) io.stdout.write(head);
   // stdout is not ours to end; a reader that went away (| head) just stops the copy.
   await new Promise<void>((resolve, reject) => {
-    const onError = () => response.destroy();
+    let readerGone = false;
+    const onError = () => {
+      readerGone = true;
+      response.destroy();
+    };
     io.stdout.once('error', onError);
     response.pipe(io.stdout, { end: false });
     response.once('end', () => {
       io.stdout.off('error', onError);
       resolve();
     });
-    response.once('error', reject);
-    response.once('close', () => resolve());
+    // Destroyed because the reader left: done. Closed early by the server: a failure.
+    response.once('error', (error) => (readerGone ? resolve() : reject(error)));
+    response.once('close', () =>
+      response.complete || readerGone
+        ? resolve()
+        : reject(new Error('the connection closed before the whole body arrived')),
+    );
   });
 }
 

@@ -1,4 +1,5 @@
 /** `sockschain fetch`, run as a subprocess from dist/ against in-process fixtures on 127.0.0.1. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import {
   startSocksServer,
 } from '../fixtures/index.js';
 import { hopUrl, SECRET, USER } from '../helpers.js';
-import { ensureBuilt, expectNoSecretIn, ROOT, runCli } from './run-cli.js';
+import { cleanEnv, ensureBuilt, expectNoSecretIn, ROOT, runCli } from './run-cli.js';
 
 const CA = `${ROOT}test/fixtures/certs/ca.crt`;
 const creds = { user: USER, pass: SECRET };
@@ -39,7 +40,14 @@ beforeAll(async () => {
   ]);
   fixtures.push(http1, socks, origin, httpsOrigin);
   chain = `${hopUrl('http', http1, creds)},${hopUrl('socks5', socks, creds)}`;
-  notFound = http.createServer((_req, res) => {
+  notFound = http.createServer((req, res) => {
+    if (req.url === '/truncated') {
+      // Promises 1000 bytes, sends 7, hangs up.
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial');
+      setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('no such page\n');
   });
@@ -209,6 +217,37 @@ describe('fetch failures: the same error lines as probe, the same exit codes', (
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: HOP_UNREACHABLE: /);
     expect(result.stderr).toMatch(/\nhint: nothing listens on hop 1's address/);
+  });
+
+  it('a body cut short by the server: exit 1, REQUEST_FAILED', async () => {
+    const result = await fetchCli(`http://127.0.0.1:${notFoundPort}/truncated`);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('partial');
+    expect(result.stderr).toMatch(/^error: REQUEST_FAILED: http:\/\/127\.0\.0\.1:\d+\/truncated: /);
+  });
+
+  it('a reader that stops early (| head) ends it quietly with exit 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/sockschain.js'),
+        'fetch',
+        '--chain',
+        chain,
+        `http://127.0.0.1:${origin.port}/bytes/50000000`,
+      ],
+      {
+        env: cleanEnv(),
+      },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it.each([
