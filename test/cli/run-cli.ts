@@ -4,7 +4,7 @@
  * that test files running in parallel do not build over each other.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
@@ -31,6 +31,14 @@ function builtMtime(): number {
   }
 }
 
+function lockAge(): number {
+  try {
+    return statSync(LOCK).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
 export async function ensureBuilt(): Promise<void> {
   if (builtMtime() >= newestMtime(join(ROOT, 'src'))) return;
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
@@ -40,7 +48,9 @@ export async function ensureBuilt(): Promise<void> {
       mkdirSync(LOCK);
       break;
     } catch {
-      if (Date.now() > until) throw new Error(`stale build lock ${LOCK}`);
+      // A lock older than any build is left over from a killed run.
+      if (Date.now() - lockAge() > 120_000) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() > until) throw new Error(`build lock ${LOCK} held too long`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
