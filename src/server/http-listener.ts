@@ -12,7 +12,7 @@ import { parseTarget, type Target } from '../target.js';
 import { credentialsMatch, type ListenerAuth } from './auth.js';
 import { forwardRequest, forwardUpgrade } from './http-forward.js';
 import { describeFailure, httpStatusFor } from './replies.js';
-import { type ListenerContext, Session } from './session.js';
+import { closeGently, type ListenerContext, Session } from './session.js';
 
 export const MAX_REQUEST_HEAD = 16 * 1024;
 
@@ -226,8 +226,7 @@ function rawReply(socket: net.Socket, status: number, body: string, headers: Rec
   for (const [name, value] of Object.entries(headers)) out += `${name}: ${value}\r\n`;
   out += `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
   out += `Connection: close\r\n\r\n${text}`;
-  socket.end(out);
-  socket.once('finish', () => socket.destroy());
+  closeGently(socket, out);
 }
 
 function textReply(

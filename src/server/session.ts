@@ -179,3 +179,21 @@ export function clientAddress(socket: net.Socket): string {
 export function routeName(route: RouteLabel): string {
   return typeof route === 'string' ? route : 'the chain';
 }
+
+/** How long a refused client may keep its side open after our last word. */
+const LINGER_MS = 2000;
+
+/**
+ * Sends the last bytes and closes. What the client still sends is read and dropped, so its
+ * FIN is seen (a paused socket would never notice) and unread data cannot turn our close
+ * into a reset that destroys the reply; a client that never closes its side is cut after
+ * LINGER_MS.
+ */
+export function closeGently(socket: net.Socket, data?: string | Buffer): void {
+  if (socket.destroyed || socket.writableEnded) return;
+  if (data === undefined) socket.end();
+  else socket.end(data);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
+}

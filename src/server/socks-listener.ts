@@ -11,7 +11,7 @@ import { credentialsMatch } from './auth.js';
 import type { ClientProtocol } from './log.js';
 import { ClientClosedError, FieldTooLongError, readByte, readCString, readExactly } from './reader.js';
 import { SOCKS4_GRANTED, SOCKS4_REJECTED, SOCKS5_REPLY, socks5ReplyFor } from './replies.js';
-import { type ListenerContext, Session } from './session.js';
+import { closeGently, type ListenerContext, Session } from './session.js';
 
 const METHOD_NONE = 0x00;
 const METHOD_USERPASS = 0x02;
@@ -70,7 +70,7 @@ export async function handleSocksClient(socket: net.Socket, ctx: ListenerContext
     if (error instanceof Refused) session.finish(error.result, error.message);
     else if (error instanceof FieldTooLongError) session.finish('BAD_REQUEST', error.message);
     else session.finish('CLIENT_CLOSED', error instanceof ClientClosedError ? undefined : String(error));
-    socket.end();
+    closeGently(socket);
     return;
   } finally {
     clearTimeout(timer);
@@ -181,13 +181,13 @@ async function readSocks4(socket: net.Socket, ctx: ListenerContext, session: Ses
 function reply5(socket: net.Socket, code: number): void {
   const out = Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
   if (code === SOCKS5_REPLY.succeeded) socket.write(out);
-  else socket.end(out);
+  else closeGently(socket, out);
 }
 
 function reply4(socket: net.Socket, code: number): void {
   const out = Buffer.from([0, code, 0, 0, 0, 0, 0, 0]);
   if (code === SOCKS4_GRANTED) socket.write(out);
-  else socket.end(out);
+  else closeGently(socket, out);
 }
 
 function ipv6String(bytes: Buffer): string {

@@ -1,4 +1,6 @@
 /** The proxy server's lifecycle: bind safety, the connection limit, draining, no leaks, a direct upstream. */
+
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // From the package root: what library users (and the demo) get.
 import {
@@ -265,6 +267,45 @@ describe('close(): stop accepting, drain, then cut', () => {
     const port = portOf(handle.urls()[0] as string);
     await chain.close();
     await expect(connectTo(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe('refused clients', () => {
+  it('one that keeps its side open is closed after a short linger', async () => {
+    const server = await direct();
+    const socket = net.connect({
+      host: '127.0.0.1',
+      port: portOf(server.urls()[0] as string),
+      allowHalfOpen: true,
+    });
+    const events: string[] = [];
+    socket.on('end', () => events.push('end'));
+    socket.on('error', () => {});
+    socket.write('GET / HTTP/1.1\r\n\r\n');
+    socket.resume();
+    await eventually(() => events.includes('end'));
+    expect(server.connections).toBe(1);
+    const began = performance.now();
+    await eventually(() => server.connections === 0, 4000);
+    expect(performance.now() - began).toBeGreaterThan(1000);
+    socket.destroy();
+    await server.close();
+  });
+
+  it('the failure reply survives data the client sent ahead of it', async () => {
+    const server = await direct();
+    const socket = await connectTo(portOf(server.urls()[0] as string));
+    const port = Buffer.alloc(2);
+    port.writeUInt16BE(await closedPort());
+    const request = Buffer.concat([
+      Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1]),
+      port,
+      Buffer.alloc(256 * 1024, 1),
+    ]);
+    const reply = readToEnd(socket);
+    socket.write(request);
+    expect([...(await reply)]).toEqual([5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]);
+    await server.close();
   });
 });
 
