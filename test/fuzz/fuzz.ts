@@ -31,15 +31,17 @@ const edit: fc.Arbitrary<Edit> = fc.record({
 });
 
 export function applyEdits(input: Buffer, edits: readonly Edit[]): Buffer {
-  const bytes = [...input];
+  let out = input;
   for (const { kind, at, byte } of edits) {
-    const i = bytes.length === 0 ? 0 : at % (bytes.length + (kind === 'insert' ? 1 : 0));
-    if (kind === 'flip' && bytes.length > 0) bytes[i] = byte;
-    else if (kind === 'insert') bytes.splice(i, 0, byte);
-    else if (kind === 'delete') bytes.splice(i, 1);
-    else if (kind === 'cut') bytes.length = i;
+    const i = out.length === 0 ? 0 : at % (out.length + (kind === 'insert' ? 1 : 0));
+    const one = Buffer.from([byte]);
+    if (kind === 'flip' && out.length > 0)
+      out = Buffer.concat([out.subarray(0, i), one, out.subarray(i + 1)]);
+    else if (kind === 'insert') out = Buffer.concat([out.subarray(0, i), one, out.subarray(i)]);
+    else if (kind === 'delete') out = Buffer.concat([out.subarray(0, i), out.subarray(i + 1)]);
+    else if (kind === 'cut') out = out.subarray(0, i);
   }
-  return Buffer.from(bytes);
+  return out;
 }
 
 /** A valid input as given, with a few random edits, or replaced by random bytes. */

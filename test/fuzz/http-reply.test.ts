@@ -1,0 +1,182 @@
+/**
+ * Fuzzing the CONNECT reply: parseResponseHead on arbitrary bytes, and the whole httpConnect
+ * handshake against a fake proxy whose (valid, mutated or random) reply arrives in arbitrary
+ * chunks. Never an exception other than a ChainError, never a hang; the tunnel opens exactly
+ * when the reply is a complete 2xx head within the 16 KiB cap, and not a byte after the head
+ * is lost.
+ */
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ChainError } from '../../src/errors.js';
+import { forgetDigestChallenges } from '../../src/protocols/auth/connect-auth.js';
+import type { HopContext } from '../../src/protocols/context.js';
+import { httpConnect, MAX_REPLY_HEAD } from '../../src/protocols/http-connect.js';
+import { MalformedResponseError, parseResponseHead } from '../../src/protocols/http-response.js';
+import { parseHop } from '../../src/url.js';
+import { check, chunked, cuts, fakePeer, mutated, RUNS, renderings, rest, withinMs } from './fuzz.js';
+
+const SOME = Math.ceil(RUNS / 5);
+const PASSWORD = 'fuzz-SECRET-pw';
+
+beforeEach(() => forgetDigestChallenges());
+
+const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,12}$/);
+const headerLine = fc.oneof(
+  fc.tuple(token, fc.string({ maxLength: 20 })).map(([name, value]) => `${name}: ${value}`),
+  fc.constantFrom(
+    'Proxy-Authenticate: Basic realm="fuzz"',
+    'Proxy-Authenticate: Digest realm="fuzz", nonce="abc", qop="auth", algorithm=MD5',
+    'Proxy-Authenticate: Digest realm="fuzz", nonce="abc", stale=true',
+    'Connection: close',
+    'Connection: keep-alive',
+    'Transfer-Encoding: chunked',
+    'X-Squid-Error: ERR_DNS_FAIL 0',
+    'X-Squid-Error: ERR_CONNECT_FAIL 111',
+  ),
+  fc.bigInt({ min: 0n, max: 10n ** 20n }).map((n) => `Content-Length: ${n}`),
+);
+// Around the 16 KiB cap of a reply head (for the handshake; the parser itself has no cap).
+const padding = fc.integer({ min: 16_300, max: 16_400 }).map((n) => `X-Pad: ${'a'.repeat(n)}`);
+const status = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(200, 200, 200, 204) },
+  fc.constantFrom(100, 200, 201, 204, 299, 301, 400, 401, 403, 405, 407, 500, 502, 503, 504),
+  fc.integer({ min: 0, max: 999 }),
+);
+
+/** A reply head as a proxy might send it, plus whatever bytes follow it. */
+const replyOf = (line: fc.Arbitrary<string>) =>
+  fc
+    .record({
+      version: fc.constantFrom('1.1', '1.0', '2.0'),
+      status,
+      reason: fc.option(fc.string({ maxLength: 16 }).filter((r) => !/[\r\n]/.test(r))),
+      headers: fc.array(line, { maxLength: 5 }),
+      tail: fc.uint8Array({ maxLength: 24 }),
+    })
+    .map(({ version, status, reason, headers, tail }) => {
+      const statusLine = `HTTP/${version} ${String(status).padStart(3, '0')}${reason === null ? '' : ` ${reason}`}`;
+      const head = [statusLine, ...headers].map((line) => `${line}\r\n`).join('');
+      return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), Buffer.from(tail)]);
+    });
+const reply = replyOf(headerLine);
+const largeReply = fc.oneof({ weight: 9, arbitrary: reply }, replyOf(fc.oneof(headerLine, padding)));
+
+function context(password?: string): HopContext {
+  const hop = parseHop(password ? `http://fuzz:${password}@127.0.0.1:3128` : 'http://127.0.0.1:3128');
+  return {
+    index: 0,
+    hop,
+    dest: { host: '127.0.0.1', port: 80 },
+    next: undefined,
+    remainingMs: () => 1000,
+    progress: () => {},
+    track: () => {},
+  };
+}
+
+/** What the handshake must do with these bytes: open the tunnel (leaving the tail), or fail. */
+function expected(input: Buffer): { opens: boolean; tail?: Buffer } | 'either' {
+  const end = input.indexOf('\r\n\r\n');
+  if (end === -1) return { opens: false };
+  const cut = end + 4;
+  if (cut > MAX_REPLY_HEAD) return { opens: false };
+  let status: number;
+  try {
+    ({ status } = parseResponseHead(input.subarray(0, cut)));
+  } catch {
+    return { opens: false };
+  }
+  // A 1xx before the final reply: RFC 9110 says skip it, the code refuses it (reported).
+  if (status < 200) return 'either';
+  return status < 300 ? { opens: true, tail: input.subarray(cut) } : { opens: false };
+}
+
+describe('parseResponseHead', () => {
+  it('any bytes give a head or a MalformedResponseError', async () => {
+    await check(
+      fc.property(mutated(reply), (input) => {
+        let head: ReturnType<typeof parseResponseHead>;
+        try {
+          head = parseResponseHead(input);
+        } catch (error) {
+          expect(error).toBeInstanceOf(MalformedResponseError);
+          return;
+        }
+        expect(Number.isInteger(head.status) && head.status >= 0 && head.status <= 999).toBe(true);
+        expect(head.version).toMatch(/^\d\.\d$/);
+        for (const name of head.headers.keys()) expect(name).toBe(name.toLowerCase());
+      }),
+    );
+  });
+});
+
+describe('httpConnect against a fuzzed proxy reply in arbitrary chunks', () => {
+  it.each([
+    ['written one by one', false],
+    ['pipelined (request already sent)', true],
+  ])(
+    'opens exactly on a complete 2xx head, keeps every byte after it, else a ChainError (%s)',
+    async (_name, sent) => {
+      const seen = { opened: 0, failed: 0 };
+      await check(
+        fc.asyncProperty(mutated(largeReply), cuts, async (input, points) => {
+          const peer = fakePeer(chunked(input, points));
+          const ctx = context();
+          const outcome = await withinMs(
+            httpConnect(peer.stream, ctx, sent).then(
+              () => ({ opened: true as const }),
+              (error: unknown) => ({ opened: false as const, error }),
+            ),
+            2000,
+            'httpConnect',
+          );
+          const want = expected(input);
+          seen[outcome.opened ? 'opened' : 'failed']++;
+          if (!outcome.opened) {
+            expect(outcome.error).toBeInstanceOf(ChainError);
+            expect((outcome.error as ChainError).hopIndex).toBe(0);
+            if (want !== 'either') expect(want.opens).toBe(false);
+            peer.stream.destroy();
+            return;
+          }
+          if (want === 'either') return void peer.stream.destroy();
+          expect(want.opens).toBe(true);
+          expect(await withinMs(rest(peer.stream), 2000, 'the rest')).toEqual(want.tail);
+          if (!sent)
+            expect(Buffer.concat(peer.written).toString('latin1')).toMatch(
+              /^CONNECT 127\.0\.0\.1:80 HTTP\/1\.1\r\n/,
+            );
+        }),
+        SOME * 2,
+      );
+      // Both outcomes were exercised, not just one of them.
+      expect(Math.min(seen.opened, seen.failed)).toBeGreaterThan(SOME / 10);
+    },
+  );
+
+  it('with credentials: Basic or Digest, whatever the challenge, the password never shows in an error', async () => {
+    await check(
+      fc.asyncProperty(mutated(reply), cuts, async (input, points) => {
+        forgetDigestChallenges();
+        const peer = fakePeer(chunked(input, points));
+        const result = await withinMs(
+          httpConnect(peer.stream, context(PASSWORD)).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+          2000,
+          'httpConnect',
+        );
+        peer.stream.destroy();
+        if (result === undefined) return;
+        expect(result).toBeInstanceOf(ChainError);
+        const basic = Buffer.from(`fuzz:${PASSWORD}`).toString('base64');
+        for (const text of renderings(result)) {
+          expect(text).not.toContain(PASSWORD);
+          expect(text).not.toContain(basic);
+        }
+      }),
+      SOME,
+    );
+  });
+});
