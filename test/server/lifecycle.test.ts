@@ -95,6 +95,12 @@ describe('bind safety: checked before anything is bound', () => {
     );
     expect((error as ChainError).message).toMatch(/must not hold credentials: give them as auth/);
     expectNoSecret(error);
+    for (const listen of [`socks5://u:${SECRET}@127.0.0.1:1`, `http://u:pa ss${SECRET}@127.0.0.1:1`]) {
+      const unparsable = await direct({ listen }).catch((e) => e);
+      expect((unparsable as ChainError).code).toBe('INVALID_CONFIG');
+      expectNoSecret(unparsable);
+      expect((unparsable as ChainError).message).not.toContain('pa ss');
+    }
   });
 
   it.each([
