@@ -14,7 +14,7 @@ import { chainFromProxychainsConf } from './config/proxychains-conf.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
 import { type DnsMode, resolveHopsForSocks4, resolveLocally } from './dns.js';
-import { ChainError } from './errors.js';
+import { ChainError, describeValue } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { CHAIN_MODES, type ChainMode, HopSelector } from './modes.js';
 import type { PipelineMode } from './pipeline.js';
@@ -310,7 +310,7 @@ function positive(value: number | undefined, fallback: number, name: string, zer
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk)) {
     throw invalid(
-      `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, got ${String(value)}`,
+      `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, got ${describeValue(value)}`,
     );
   }
   return value;
@@ -333,7 +333,7 @@ function lengthOf(value: unknown, hopCount: number): number {
   if (value === undefined) return DEFAULTS.chainLength;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > hopCount) {
     throw invalid(
-      `chainLength must be a whole number from 1 to the number of hops (${hopCount}), got ${String(value)}`,
+      `chainLength must be a whole number from 1 to the number of hops (${hopCount}), got ${describeValue(value)}`,
     );
   }
   return value;

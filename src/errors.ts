@@ -91,3 +91,10 @@ function safeCause(cause: unknown): unknown {
   if (typeof cause === 'string') return new Error(cause);
   return undefined;
 }
+
+/** A bad option value, rendered for a message without calling anything on it (it may be hostile). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value;
+}

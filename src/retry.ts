@@ -8,7 +8,7 @@
  * resolves before the application sends a byte, and a failure after that is the caller's.
  */
 import pRetry, { AbortError } from 'p-retry';
-import { ChainError, type ChainErrorCode } from './errors.js';
+import { ChainError, type ChainErrorCode, describeValue } from './errors.js';
 
 export interface RetryOptions {
   /** How many times to retry after the first attempt. Default 0. */
@@ -75,7 +75,7 @@ export function resolveRetry(
       (integer && !Number.isInteger(value))
     ) {
       throw invalid(
-        `${name === 'retries' ? source : `${source}.${name}`} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(value)}`,
+        `${name === 'retries' ? source : `${source}.${name}`} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${describeValue(value)}`,
       );
     }
     return value;

@@ -22,9 +22,15 @@ const URL_PORTS: Record<string, number> = {
 
 export function parseTarget(input: TargetInput): Target {
   if (typeof input === 'object' && input !== null) {
-    return checked(unbracket(String(input.host ?? '')), Number(input.port), input);
+    const { host, port } = input;
+    if (typeof host !== 'string') throw invalid('target host must be a string');
+    if (typeof port !== 'number' && !(typeof port === 'string' && /^\d+$/.test(port))) {
+      throw invalid(`target port must be a number, got ${typeof port}`);
+    }
+    return checked(unbracket(host), Number(port), input);
   }
-  const text = String(input).trim();
+  if (typeof input !== 'string') throw invalid('target must be host:port, a URL or { host, port }');
+  const text = input.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     let url: URL;
     try {
@@ -42,11 +48,12 @@ export function parseTarget(input: TargetInput): Target {
 }
 
 function checked(host: string, port: number, original: unknown): Target {
+  host = isIP(host) ? host : host.toLowerCase().replace(/\.$/, '');
   if (host === '' || /[\s/@]/.test(host)) throw invalid(`target has no valid host: ${describe(original)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw invalid(`target port must be 1-65535: ${describe(original)}`);
   }
-  return { host: isIP(host) ? host : host.toLowerCase().replace(/\.$/, ''), port };
+  return { host, port };
 }
 
 export function formatTarget(target: Target): string {

@@ -72,7 +72,15 @@ const HOP_BRAND = Symbol('sockschain.hop');
 
 /** Replaces the password part of anything URL-shaped with `***`, even when it does not parse. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^/\s]*@/i, '$1:***@');
+  // Malformed input too: everything between the user name's colon and the LAST '@' may be a
+  // password (passwords hold '/', spaces and '@'); over-redacting a path is the safe side.
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+  const start = scheme ? scheme[0].length : 0;
+  const at = text.lastIndexOf('@');
+  if (at < start) return text;
+  const colon = text.indexOf(':', start);
+  if (colon === -1 || colon > at) return text;
+  return `${text.slice(0, colon)}:***${text.slice(at)}`;
 }
 
 /** `host:port`, with IPv6 literals in brackets. */
@@ -119,7 +127,7 @@ function parseHopUrl(raw: string, index: number): Hop {
     throw configError(`hop ${index + 1} is not a valid URL: ${safe}`, index, safe);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  const protocol = SCHEMES[scheme];
+  const protocol = Object.hasOwn(SCHEMES, scheme) ? SCHEMES[scheme] : undefined;
   if (!protocol) {
     throw configError(
       `hop ${index + 1} has unsupported scheme "${scheme}:" (use http, https, socks4, socks4a, socks5, socks5h): ${safe}`,
@@ -151,7 +159,17 @@ function decode(part: string, index: number, safe: string): string {
 }
 
 function fromSpec(spec: HopSpec, index: number): Hop {
-  const protocol = SCHEMES[String(spec.protocol).toLowerCase()];
+  for (const key of ['protocol', 'host', 'username', 'password', 'userId', 'servername'] as const) {
+    const value = spec[key];
+    if (value !== undefined && typeof value !== 'string') {
+      throw configError(`hop ${index + 1}: ${key} must be a string`, index);
+    }
+  }
+  if (spec.port !== undefined && typeof spec.port !== 'number') {
+    throw configError(`hop ${index + 1}: port must be a number`, index);
+  }
+  const name = String(spec.protocol).toLowerCase();
+  const protocol = Object.hasOwn(SCHEMES, name) ? SCHEMES[name] : undefined;
   const host = typeof spec.host === 'string' ? unbracket(spec.host.trim()) : '';
   const port = spec.port ?? (protocol ? DEFAULT_PORTS[protocol] : 0);
   const username = spec.username ?? spec.userId;

@@ -11,7 +11,7 @@
  * use CONNECT. Targets the chain does not proxy (NO_PROXY) connect directly, as with connect().
  */
 import type { Chain } from '../chain.js';
-import { ChainError } from '../errors.js';
+import { ChainError, describeValue } from '../errors.js';
 import { basicAuthorization } from '../protocols/auth/basic.js';
 import type { Hop } from '../url.js';
 
@@ -62,14 +62,14 @@ export function checkForwardHop(expected: Hop, actual: Hop): void {
 export function checkCount(value: unknown, name: string): void {
   if (value === undefined || value === Number.POSITIVE_INFINITY) return;
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) return;
-  throw invalid(`${name} must be a positive integer (or Infinity), got ${String(value)}`);
+  throw invalid(`${name} must be a positive integer (or Infinity), got ${describeValue(value)}`);
 }
 
 /** Checks a deadline in ms. */
 export function checkTimeout(value: unknown, name: string): void {
   if (value === undefined) return;
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return;
-  throw invalid(`${name} must be a positive number of ms, got ${String(value)}`);
+  throw invalid(`${name} must be a positive number of ms, got ${describeValue(value)}`);
 }
 
 function invalid(message: string): ChainError {

@@ -24,16 +24,19 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
   const authority = formatTarget(ctx.dest);
   const auth = new ConnectAuth(ctx.hop, authority);
   const { credentials } = auth;
-  ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: true }));
+  // Until the proxy's first reply byte we may be waiting on its connection onward; after
+  // it, a stall is the proxy's own.
+  const waiting = { answered: false };
+  ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: !waiting.answered }));
   if (!sent) socket.write(connectRequest(authority, auth.first()));
-  let head = await readReplyHead(socket, ctx);
+  let head = await readFinalHead(socket, ctx, waiting);
   // A Digest challenge is answered once, on the same connection if the proxy keeps it open.
   // Not when pipelined: the bytes after our CONNECT are already on their way to the proxy.
   const answer = sent ? undefined : auth.answer(head, ctx);
   if (answer !== undefined) {
     await keepAfterChallenge(socket, head, ctx);
     socket.write(connectRequest(authority, answer));
-    head = await readReplyHead(socket, ctx).catch((error: unknown) => {
+    head = await readFinalHead(socket, ctx, waiting).catch((error: unknown) => {
       throw socket.readableEnded || socket.destroyed ? closedOnChallenge(ctx) : error;
     });
   }
@@ -46,10 +49,28 @@ function connectRequest(authority: string, authorization: string | undefined): s
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-async function readReplyHead(socket: Duplex, ctx: HopContext): Promise<ResponseHead> {
+/** Interim 1xx responses (RFC 9110 15.2) are read and skipped; a few at most. */
+const MAX_INTERIM = 8;
+
+async function readFinalHead(socket: Duplex, ctx: HopContext, waiting: { answered: boolean }) {
+  for (let i = 0; ; i++) {
+    const head = await readReplyHead(socket, ctx, waiting);
+    if (head.status >= 200 || head.status === 101 || i >= MAX_INTERIM) return head;
+  }
+}
+
+async function readReplyHead(
+  socket: Duplex,
+  ctx: HopContext,
+  waiting: { answered: boolean },
+): Promise<ResponseHead> {
   let raw: Buffer;
+  const plausible = (start: Buffer) => {
+    waiting.answered = true;
+    return startsLikeHttp(start);
+  };
   try {
-    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD, startsLikeHttp);
+    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD, plausible);
   } catch (error) {
     if (error instanceof UnexpectedReplyError) {
       throw hopError(
