@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { readExactly } from '../../io/read-exactly.js';
 import { StreamEndedError } from '../../io/read-until.js';
-import { type HopContext, hopError } from '../context.js';
+import { type HopContext, hopError, reachError } from '../context.js';
 import { mapSocks4Reply, mapSocks5Reply, notSocks } from './errors.js';
 import {
   addressLength,
@@ -127,7 +127,8 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
  * A reply of `n` bytes whose first byte must be one of `versions`. The first byte is read on
  * its own: once it is in, the hop has answered (`started`), so a timeout from then on is this
  * hop's stall, not its destination's; a wrong one fails at once, whatever else is on its way;
- * and a reply cut short after a right one is a reply cut short, not another protocol.
+ * and a reply cut short after a right one is a reply cut short, not another protocol. With
+ * `started` (we asked the hop to connect onward), a close before any byte is its answer.
  */
 async function readReply(
   socket: Duplex,
@@ -136,7 +137,7 @@ async function readReply(
   versions: number[],
   started?: () => void,
 ): Promise<Buffer> {
-  const first = await read(socket, ctx, 1);
+  const first = await read(socket, ctx, 1, started ? closedWithoutReply : undefined);
   started?.();
   if (!versions.includes(first[0] ?? -1)) throw notSocks(ctx, Buffer.concat([first, buffered(socket)]));
   return Buffer.concat([first, await read(socket, ctx, n - 1)]);
@@ -147,10 +148,30 @@ function buffered(socket: Duplex): Buffer {
   return (socket.read() as Buffer | null) ?? Buffer.alloc(0);
 }
 
-async function read(socket: Duplex, ctx: HopContext, n: number): Promise<Buffer> {
+/**
+ * `ssh -D` never sends a SOCKS failure: when sshd refuses the channel or the connect fails,
+ * it closes the connection without a byte. After our request to connect onward, that close
+ * is the hop's way of saying it could not get there (docs/compatibility.md, Quirks).
+ */
+function closedWithoutReply(ctx: HopContext): Error {
+  return reachError(
+    ctx,
+    'unreachable',
+    'closed without a reply',
+    'the proxy closed the connection without a SOCKS reply (ssh -D does this when the destination refuses or is not permitted)',
+  );
+}
+
+async function read(
+  socket: Duplex,
+  ctx: HopContext,
+  n: number,
+  onClose?: (ctx: HopContext) => Error,
+): Promise<Buffer> {
   try {
     return await readExactly(socket, n);
   } catch (error) {
+    if (onClose && error instanceof StreamEndedError && error.received.length === 0) throw onClose(ctx);
     if (error instanceof StreamEndedError) {
       throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'closed the connection during the SOCKS handshake', {
         cause: error,
