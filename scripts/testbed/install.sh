@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real proxy servers the test bed runs (Debian/Ubuntu, apt-get) and the
 # system user dante's username auth checks. Idempotent: does nothing when all is present.
+# Usage: install.sh [--check]   (--check: only report what is missing; exit 1 if anything is)
 set -euo pipefail
+CHECK_ONLY=0
+[[ ${1:-} == --check ]] && CHECK_ONLY=1
 
 PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client
@@ -34,10 +37,10 @@ if [[ ${#missing[@]} -eq 0 && $user_ok -eq 1 ]]; then
   exit 0
 fi
 
-if [[ $(id -u) -ne 0 ]]; then
+if [[ $CHECK_ONLY -eq 1 || $(id -u) -ne 0 ]]; then
   [[ ${#missing[@]} -gt 0 ]] && echo "testbed install: missing packages: ${missing[*]}" >&2
   [[ $user_ok -eq 0 ]] && echo "testbed install: system user '$DANTE_USER' (password '$DANTE_PASS') missing or has another password" >&2
-  echo "testbed install: must run as root to fix this (sudo $0)" >&2
+  [[ $CHECK_ONLY -eq 1 ]] || echo "testbed install: must run as root to fix this (sudo $0)" >&2
   exit 1
 fi
 

@@ -5,8 +5,8 @@
 TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TESTBED_DIR/../.." && pwd)
 
-testbed_init_state() { # [STATE_DIR]
-  local dir=${1:-$REPO/.testbed}
+testbed_init_state() { # [STATE_DIR]  (default: $TESTBED_STATE, else REPO/.testbed)
+  local dir=${1:-${TESTBED_STATE:-$REPO/.testbed}}
   mkdir -p "$dir"
   STATE=$(cd "$dir" && pwd -P)
   RUN=$STATE/run

@@ -397,7 +397,10 @@ TO_START=()
 for name in "${PROCS[@]}"; do
   proc_pid "$name" >/dev/null && continue
   for p in ${PROC_PORTS[$name]}; do
-    port_listening "$p" "$LISTENING" && die "$name: port $p is already in use by a process this test bed did not start"
+    port_listening "$p" "$LISTENING" &&
+      die "$name: port $p is already in use by a process this test bed ($STATE) did not start:" \
+        "another test bed runs on this machine (ports are fixed). To use it, point at its state dir" \
+        "(TESTBED_STATE=DIR, e.g. the .testbed of the checkout that started it); else stop it there"
   done
   TO_START+=("$name")
 done
