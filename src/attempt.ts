@@ -132,7 +132,8 @@ export class Attempt {
     const hop = hops[index];
     const state = this.progress?.() ?? { phase: this.phase, awaitingDest: false };
     const label = `hop ${index + 1} (${hop?.url})`;
-    const within = which === 'hop' ? `the per-hop limit of ${limit} ms` : `the overall limit of ${limit} ms`;
+    const ms = Math.round(limit);
+    const within = which === 'hop' ? `the per-hop limit of ${ms} ms` : `the overall limit of ${ms} ms`;
     if (state.awaitingDest && this.phase === 'handshake') {
       const next = hops[index + 1];
       if (next) {

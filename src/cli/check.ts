@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { Chain } from '../chain.js';
 import { parseTarget } from '../target.js';
-import { formatHostPort, type Hop } from '../url.js';
 import { chainFromArgs, parseDuration } from './chain-args.js';
 import { renderCheckTable, renderCsv } from './check-render.js';
 import { byLatency, checkProxy } from './check-run.js';
@@ -30,8 +29,6 @@ Options:
       --json               print JSON (schema 1, see docs/cli.md)
       --csv                print CSV with a header line
       --alive-only         print only the working proxy URLs, fastest first, one a line
-      --reveal-credentials with --alive-only: print the passwords too, so that the output
-                           can be used as PROXY_CHAIN (otherwise they are shown as ***)
   -h, --help               show this help
 
 A progress bar is shown on stderr when it is a terminal.
@@ -48,7 +45,6 @@ const OPTIONS = {
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
   'alive-only': { type: 'boolean' },
-  'reveal-credentials': { type: 'boolean' },
 } as const;
 
 export function run(argv: string[], io: CliIo, stdin: () => string = readStdin): Promise<number> {
@@ -56,9 +52,6 @@ export function run(argv: string[], io: CliIo, stdin: () => string = readStdin):
     const { values, positionals } = parseCommandLine(argv, OPTIONS);
     const formats = (['json', 'csv', 'alive-only'] as const).filter((name) => values[name]);
     if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(', --')}`);
-    if (values['reveal-credentials'] && !values['alive-only']) {
-      throw new UsageError('--reveal-credentials only goes with --alive-only');
-    }
     const sources = positionals.length > 0 ? positionals : process.stdin.isTTY ? [] : ['-'];
     const proxies = readProxyList(sources, stdin);
     const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout, '--timeout');
@@ -99,8 +92,7 @@ export function run(argv: string[], io: CliIo, stdin: () => string = readStdin):
     } else if (values['alive-only']) {
       for (const result of sorted) {
         if (result.status !== 'ok') continue;
-        const proxy = proxies[results.indexOf(result)];
-        io.stdout.write(`${values['reveal-credentials'] && proxy ? fullUrl(proxy) : result.url}\n`);
+        io.stdout.write(`${result.url}\n`);
       }
     } else {
       const through = via ? ` through ${via.toString()}` : '';
@@ -114,12 +106,4 @@ export function run(argv: string[], io: CliIo, stdin: () => string = readStdin):
 
 function readStdin(): string {
   return readFileSync(0, 'utf8');
-}
-
-/** The URL with its password: only for --alive-only --reveal-credentials. */
-function fullUrl(hop: Hop): string {
-  const user = hop.username === undefined ? '' : encodeURIComponent(hop.username);
-  const password = hop.password === undefined ? '' : `:${encodeURIComponent(hop.password)}`;
-  const auth = hop.username === undefined && hop.password === undefined ? '' : `${user}${password}@`;
-  return `${hop.protocol}://${auth}${formatHostPort(hop.host, hop.port)}`;
 }

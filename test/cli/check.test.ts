@@ -15,7 +15,7 @@ import {
   startSocksServer,
 } from '../fixtures/index.js';
 import { hopUrl, SECRET, USER } from '../helpers.js';
-import { cleanEnv, ensureBuilt, expectNoSecretIn, ROOT, runCli } from './run-cli.js';
+import { ensureBuilt, expectNoSecretIn, ROOT, runCli } from './run-cli.js';
 
 const CA = `${ROOT}test/fixtures/certs/ca.crt`;
 const creds = { user: USER, pass: SECRET };
@@ -214,15 +214,6 @@ describe('check a list of proxies', () => {
     expectNoSecretIn(result, SECRET);
   });
 
-  it('--alive-only --reveal-credentials prints usable URLs that work as PROXY_CHAIN', async () => {
-    const result = await runCli(['check', '--alive-only', '--reveal-credentials', url.closed, url.socks]);
-    expect(result.stdout).toBe(`${url.socks}\n`);
-    const probe = await runCli(['probe', `127.0.0.1:${origin.port}`], {
-      env: cleanEnv({ PROXY_CHAIN: result.stdout.trim() }),
-    });
-    expect(probe.code).toBe(0);
-  });
-
   it('reads list files (comments, blank lines), a proxychains.conf, and stdin', async () => {
     const list = listFile(
       'list.txt',
@@ -286,10 +277,7 @@ describe('check usage errors: exit 64', () => {
   it.each([
     [['check'], /no proxies to check/],
     [['check', '--json', '--csv', 'http://127.0.0.1:1'], /choose one of --json, --csv/],
-    [
-      ['check', '--reveal-credentials', 'http://127.0.0.1:1'],
-      /--reveal-credentials only goes with --alive-only/,
-    ],
+    [['check', '--reveal-credentials', 'http://127.0.0.1:1'], /reveal-credentials/],
     [['check', '/nonexistent/list.txt'], /cannot read \/nonexistent\/list\.txt: ENOENT/],
     [
       ['check', '127.0.0.1:3128'],
