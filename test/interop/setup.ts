@@ -8,7 +8,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TestCase, TestProject } from 'vitest/node';
 import { renderCompatibility } from './report.js';
-import { HOW_TO_FIX, isCi, probeTestbed, REPO } from './testbed.js';
+import { HOW_TO_FIX, isCi, missingPieces, probeTestbed, REPO } from './testbed.js';
 
 const DOC = join(REPO, 'docs/compatibility.md');
 
@@ -17,7 +17,11 @@ export default async function setup(project: TestProject) {
   project.provide('testbed', state);
   if (!state.ok) {
     const verdict = isCi() ? 'CI=true: every interop test FAILS' : 'the interop tests are SKIPPED';
-    process.stderr.write(`\ninterop: no usable test bed (${state.problem}); ${verdict}.\n${HOW_TO_FIX}\n\n`);
+    const missing = missingPieces();
+    const also = missing ? `\n${missing.replace(/^/gm, '  ')}` : '';
+    process.stderr.write(
+      `\ninterop: no usable test bed (${state.problem}); ${verdict}.${also}\n${HOW_TO_FIX}\n\n`,
+    );
   }
   return () => {
     if (!state.ok) return;

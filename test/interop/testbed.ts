@@ -4,6 +4,7 @@
  * or broken test bed fails the run; on a developer machine the suite is skipped with a message
  * that says what is missing and the commands that fix it.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -118,6 +119,18 @@ export async function probeTestbed(): Promise<TestbedState> {
     };
   }
   return { ok: true, testbed };
+}
+
+/** What install.sh --check says is missing (packages, the dante user), or '' when nothing is. */
+export function missingPieces(): string {
+  const check = spawnSync('bash', [join(REPO, 'scripts/testbed/install.sh'), '--check'], {
+    encoding: 'utf8',
+  });
+  if (check.status === 0) return '';
+  return (
+    `${check.stdout ?? ''}${check.stderr ?? ''}`.trim() ||
+    `install.sh --check failed (${check.error ?? check.status})`
+  );
 }
 
 /** What to run to get a test bed, for the message printed when there is none. */
