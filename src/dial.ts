@@ -44,9 +44,9 @@ export interface DialOptions {
 }
 
 /**
- * One tunnel. With `pipeline: 'auto'`, a pipelined attempt that fails where pipelining could
- * be the cause is tried once more sequentially; if that works, the hops are remembered as
- * refusing pipelined bytes.
+ * One tunnel. With `pipeline: 'auto'`, an attempt that fails inside a pipelined run in a way
+ * early bytes can cause is tried once more sequentially; if that works, the hops of that run
+ * are remembered as refusing pipelined bytes.
  */
 export async function dial(options: DialOptions): Promise<Duplex> {
   const mode = options.pipeline ?? false;
@@ -58,19 +58,28 @@ export async function dial(options: DialOptions): Promise<Duplex> {
     options.trace?.push(...trace);
     return socket;
   } catch (error) {
+    const run = error instanceof ChainError ? failedRuns.get(error) : undefined;
     const left = options.timeoutMs - (performance.now() - started);
-    if (!mayBePipelining(error) || left <= 0 || options.signal?.aborted) throw error;
+    if (!run || !earlyBytesMayCause(error as ChainError) || left <= 0 || options.signal?.aborted) throw error;
     const socket = await dialOnce({ ...options, timeoutMs: left }, false);
-    rememberRefusal(options.hops);
+    rememberRefusal(run);
     return socket;
   }
 }
 
-/** Failures a pipelined write cannot have caused: bad config, the caller, reaching hop 1, TLS. */
-function mayBePipelining(error: unknown): boolean {
-  if (!(error instanceof ChainError)) return false;
-  if (error.code === 'INVALID_CONFIG' || error.code === 'ABORTED' || error.phase === 'tls') return false;
-  return !(error.hopIndex === 0 && error.phase === 'tcp');
+/** The hops of the pipelined run an attempt failed in. */
+const failedRuns = new WeakMap<ChainError, readonly Hop[]>();
+
+/**
+ * What a proxy that mishandles early bytes produces: a stall, a closed connection or bytes
+ * out of place (PROTOCOL_ERROR), or a 407 challenge it could not get answered in a pipelined
+ * write. A well-formed refusal (denied, unreachable, a SOCKS auth failure) stands as it is.
+ */
+function earlyBytesMayCause(error: ChainError): boolean {
+  if (error.code === 'HOP_TIMEOUT' || error.code === 'PROTOCOL_ERROR') return true;
+  return (
+    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') && /^HTTP 407/.test(error.reply ?? '')
+  );
 }
 
 async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duplex> {
@@ -96,6 +105,7 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       track: (s) => attempt.track(s),
     };
   };
+  let pipelined: readonly Hop[] | undefined;
   try {
     let socket: Duplex = await attempt.step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
     for (let index = 0; index < hops.length; index++) {
@@ -118,17 +128,21 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       // Pipelined: every request of hops index..index+run-1 in one write, then the replies in order.
       const contexts = Array.from({ length: run }, (_, k) => contextFor(index + k));
       over.write(Buffer.concat(contexts.map((ctx) => requests(ctx))));
+      pipelined = contexts.map((ctx) => ctx.hop);
       for (const ctx of contexts) {
         if (ctx.index > index) attempt.startHop(ctx.index);
         await attempt.step(ctx.index, 'handshake', () => handshake(over, ctx, true));
       }
+      pipelined = undefined;
       index += run - 1;
     }
     attempt.succeed(socket);
     releaseStream(socket);
     return socket;
   } catch (error) {
-    throw attempt.fail(error);
+    const failure = attempt.fail(error);
+    if (pipelined) failedRuns.set(failure, pipelined);
+    throw failure;
   }
 }
 

@@ -203,6 +203,17 @@ describe("pipeline: 'auto'", () => {
     socket.destroy();
   });
 
+  it('a well-formed refusal is not retried sequentially (one connection per hop)', async () => {
+    const closed = await closedPort();
+    const before = [socksA.connections, socksB.connections];
+    const chain = new Chain([socksUrl(socksA), socksUrl(socksB)], { pipeline: 'auto' });
+    await expectChainError(chain.connect({ host: '127.0.0.1', port: closed }), {
+      code: 'TARGET_UNREACHABLE',
+    });
+    await expectChainError(chain.connect({ host: '127.0.0.1', port: DENIED }), { code: 'PROXY_DENIED' });
+    expect([socksA.connections - (before[0] ?? 0), socksB.connections - (before[1] ?? 0)]).toEqual([2, 2]);
+  });
+
   it('rejects an invalid pipeline option', () => {
     expect(() => new Chain([socksUrl(socksA)], { pipeline: 'yes' as never })).toThrow(/pipeline/);
   });

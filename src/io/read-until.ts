@@ -28,6 +28,24 @@ export class UnexpectedReplyError extends Error {
   }
 }
 
+/** Finds the end of what is being read: the offset just past the delimiter, or -1. */
+export interface Finder {
+  end(data: Buffer, from: number): number;
+  /** The delimiter's longest length: a later search restarts that far back. */
+  span: number;
+}
+
+function literal(delimiter: string): Finder {
+  const needle = Buffer.from(delimiter, 'latin1');
+  return {
+    end: (data, from) => {
+      const at = data.indexOf(needle, from);
+      return at === -1 ? -1 : at + needle.length;
+    },
+    span: needle.length,
+  };
+}
+
 /**
  * Resolves with everything up to and including `delimiter`; rejects past `maxBytes`, or as
  * soon as `plausible` says the bytes so far cannot be the start of a valid reply (so a
@@ -35,11 +53,11 @@ export class UnexpectedReplyError extends Error {
  */
 export function readUntil(
   stream: Duplex,
-  delimiter: string,
+  delimiter: string | Finder,
   maxBytes: number,
   plausible: (start: Buffer) => boolean = () => true,
 ): Promise<Buffer> {
-  const needle = Buffer.from(delimiter, 'latin1');
+  const find = typeof delimiter === 'string' ? literal(delimiter) : delimiter;
   const over = alreadyOver(stream);
   if (over) return Promise.reject(over);
   return new Promise((resolve, reject) => {
@@ -62,9 +80,8 @@ export function readUntil(
         const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, length);
         chunks.length = 0;
         chunks.push(all);
-        const end = all.indexOf(needle, searchFrom);
-        if (end !== -1) {
-          const cut = end + needle.length;
+        const cut = find.end(all, searchFrom);
+        if (cut !== -1) {
           // The cap holds however the bytes were chunked: a long head in one read is still too long.
           if (cut > maxBytes) {
             finish(new ReplyTooLargeError(all.subarray(0, 64)));
@@ -82,7 +99,7 @@ export function readUntil(
           finish(new UnexpectedReplyError(all.subarray(0, 64)));
           return;
         }
-        searchFrom = Math.max(0, all.length - needle.length + 1);
+        searchFrom = Math.max(0, all.length - find.span + 1);
         chunk = stream.read() as Buffer | null;
       }
     };

@@ -4,7 +4,13 @@
  * application and are pushed back onto the stream by readUntil.
  */
 import type { Duplex } from 'node:stream';
-import { ReplyTooLargeError, readUntil, StreamEndedError, UnexpectedReplyError } from '../io/read-until.js';
+import {
+  type Finder,
+  ReplyTooLargeError,
+  readUntil,
+  StreamEndedError,
+  UnexpectedReplyError,
+} from '../io/read-until.js';
 import { formatTarget } from '../target.js';
 import { ConnectAuth, closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
 import { type HopContext, hopError, reachError } from './context.js';
@@ -70,7 +76,7 @@ async function readReplyHead(
     return startsLikeHttp(start);
   };
   try {
-    raw = await readUntil(socket, '\r\n\r\n', MAX_REPLY_HEAD, plausible);
+    raw = await readUntil(socket, HEAD_END, MAX_REPLY_HEAD, plausible);
   } catch (error) {
     if (error instanceof UnexpectedReplyError) {
       throw hopError(
@@ -104,6 +110,18 @@ async function readReplyHead(
     );
   }
 }
+
+/** The blank line that ends a head: CRLF CRLF, or bare LF LF, which some proxies send (RFC 9112 2.2). */
+const HEAD_END: Finder = {
+  end(data, from) {
+    for (let at = data.indexOf(0x0a, from); at !== -1; at = data.indexOf(0x0a, at + 1)) {
+      if (data[at + 1] === 0x0a) return at + 2;
+      if (data[at + 1] === 0x0d && data[at + 2] === 0x0a) return at + 3;
+    }
+    return -1;
+  },
+  span: 3,
+};
 
 const HTTP_PREFIX = Buffer.from('HTTP/');
 
