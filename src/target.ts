@@ -1,7 +1,7 @@
 /** Targets: where the last hop connects to. `host:port`, `[v6]:port`, a URL, or `{ host, port }`. */
 import { isIP } from 'node:net';
-import { ChainError } from './errors.js';
-import { formatHostPort, unbracket } from './url.js';
+import { ChainError, describeValue } from './errors.js';
+import { formatHostPort, redactUrl, unbracket } from './url.js';
 
 export interface Target {
   host: string;
@@ -36,14 +36,15 @@ export function parseTarget(input: TargetInput): Target {
     try {
       url = new URL(text);
     } catch {
-      throw invalid(`not a valid target URL: ${text}`);
+      throw invalid(`not a valid target URL: ${redactUrl(text)}`);
     }
     const port = url.port === '' ? URL_PORTS[url.protocol] : Number(url.port);
-    if (port === undefined) throw invalid(`no default port for ${url.protocol} in target ${text}; add :port`);
+    if (port === undefined)
+      throw invalid(`no default port for ${url.protocol} in target ${redactUrl(text)}; add :port`);
     return checked(unbracket(url.hostname), port, text);
   }
   const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(text);
-  if (!match) throw invalid(`target must be host:port, [ipv6]:port or a URL, got "${text}"`);
+  if (!match) throw invalid(`target must be host:port, [ipv6]:port or a URL, got "${redactUrl(text)}"`);
   return checked(match[1] ?? match[2] ?? '', Number(match[3]), text);
 }
 
@@ -60,8 +61,11 @@ export function formatTarget(target: Target): string {
   return formatHostPort(target.host, target.port);
 }
 
+/** The input as given, for messages: a URL's password redacted, objects shown as their fields' kinds. */
 function describe(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return redactUrl(value);
+  const { host, port } = value as { host?: unknown; port?: unknown };
+  return `{ host: ${describeValue(host)}, port: ${describeValue(port)} }`;
 }
 
 function invalid(message: string): ChainError {

@@ -253,6 +253,16 @@ describe('ABORTED', () => {
 });
 
 describe('INVALID_CONFIG', () => {
+  it.each(['https://u:S3cr3tPW@host:0/', 'https://u:p/S3cr3tPW@[bad/', 'u:S3cr3tPW@host'])(
+    'a malformed target %s is reported without its password',
+    async (target) => {
+      const chain = new Chain([hopUrl('socks5', socks5, creds)]);
+      const error = await expectChainError(chain.connect(target), { code: 'INVALID_CONFIG' });
+      expect(JSON.stringify(error.toJSON())).not.toContain('S3cr3tPW');
+      expect(error.message).not.toContain('S3cr3tPW');
+    },
+  );
+
   it('socks4 with a host name target names the fix', async () => {
     const chain = new Chain([hopUrl('socks4', socks4)]);
     const error = await expectChainError(chain.connect(`localhost:${echoServer.port}`), {

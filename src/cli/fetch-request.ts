@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Target } from '../target.js';
-import { unbracket } from '../url.js';
+import { redactUrl, unbracket } from '../url.js';
 import { hostHeader, type RequestSpec } from './http-exchange.js';
 import { UsageError } from './io.js';
 
@@ -22,7 +22,7 @@ export function parseFetchUrl(text: string | undefined): { target: FetchTarget; 
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`not a valid URL: ${text.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')}`);
+    throw new UsageError(`not a valid URL: ${redactUrl(text)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`fetch speaks http:// and https:// only, got ${url.protocol}//`);

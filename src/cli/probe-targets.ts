@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { ChainError } from '../errors.js';
 import { formatTarget, parseTarget, type Target } from '../target.js';
-import { unbracket } from '../url.js';
+import { redactUrl, unbracket } from '../url.js';
 import { UsageError } from './io.js';
 
 export interface ProbeTarget extends Target {
@@ -54,7 +54,9 @@ function parse(text: string, ports: number[] | undefined): Target {
     return parseTarget(text);
   } catch (error) {
     if (error instanceof ChainError && !ports && !/:\d+$/.test(text) && !text.includes('://')) {
-      throw new UsageError(`target "${text}" has no port: write host:port, or give --ports 80,443`);
+      throw new UsageError(
+        `target "${redactUrl(text)}" has no port: write host:port, or give --ports 80,443`,
+      );
     }
     throw error;
   }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Chain } from '../chain.js';
 import { ChainError } from '../errors.js';
-import { type Hop, parseHop } from '../url.js';
+import { type Hop, parseHop, redactUrl } from '../url.js';
 import { UsageError } from './io.js';
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -28,9 +28,11 @@ function readSource(path: string, stdin: () => string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    // The argument may be a proxy with its password, typed without a scheme: never echo that.
+    const shown = redactUrl(path);
     const tip =
-      code === 'ENOENT' && /:\d+$/.test(path) ? ` (a proxy? write it as a URL: http://${path})` : '';
-    throw new UsageError(`cannot read ${path}: ${code}${tip}`);
+      code === 'ENOENT' && /:\d+$/.test(path) ? ` (a proxy? write it as a URL: http://${shown})` : '';
+    throw new UsageError(`cannot read ${shown}: ${code}${tip}`);
   }
 }
 

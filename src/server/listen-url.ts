@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ChainError } from '../errors.js';
-import { formatHostPort, unbracket } from '../url.js';
+import { formatHostPort, redactUrl, unbracket } from '../url.js';
 
 /** 'socks' serves SOCKS4, SOCKS4a and SOCKS5 on one port; 'http' serves CONNECT and forwarding. */
 export type ListenerKind = 'socks' | 'http';
@@ -29,8 +29,8 @@ const DEFAULT_PORTS: Record<ListenerKind, number> = { socks: 1080, http: 8080 };
 
 export function parseListenUrl(raw: string): ListenSpec {
   const text = raw.trim();
-  // Everything up to the last '@' goes: a password may hold any character, even unparsable ones.
-  const safe = text.replace(/\/\/.*@/s, '//***@');
+  // A password may hold any character, even unparsable ones: redactUrl takes it out regardless.
+  const safe = redactUrl(text);
   const url = URL.canParse(text) ? new URL(text) : undefined;
   const kind = url ? KINDS[url.protocol.slice(0, -1).toLowerCase()] : undefined;
   if (!url || !kind) {
