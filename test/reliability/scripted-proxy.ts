@@ -23,6 +23,8 @@ export async function startScriptedProxy(script: Script): Promise<Fixture> {
   const tracker = trackedSockets(server);
 
   async function run(socket: net.Socket): Promise<void> {
+    // Every byte received, for tests of what a proxy was (not) told.
+    socket.on('data', (chunk: Buffer) => log.push({ type: 'data', chunk }));
     const reader = new ByteReader(socket);
     const state = { greeted: false };
     for (const reply of script.replies) {
