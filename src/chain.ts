@@ -166,7 +166,7 @@ export class Chain {
     const route = this.#route(dest, options.protocol ?? urlProtocol(target));
     if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
     if (this.options.dns === 'local') {
-      dest = await resolveLocally(dest);
+      dest = await resolveLocally(dest, { signal: options.signal, timeoutMs });
       // Resolved here, the address meets the IP rules too, as proxychains' localnet does.
       if (shouldBypass(dest, this.#noProxy))
         return connectDirect(dest, { signal: options.signal, timeoutMs });

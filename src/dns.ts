@@ -11,12 +11,18 @@ import { type Hop, parseHop } from './url.js';
 
 export type DnsMode = 'remote' | 'local';
 
-export async function resolveLocally(target: Target): Promise<Target> {
+export interface LookupLimits {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export async function resolveLocally(target: Target, limits: LookupLimits = {}): Promise<Target> {
   if (isIP(target.host)) return target;
   try {
-    const { address } = await lookup(target.host);
+    const { address } = await bounded(lookup(target.host), target.host, limits);
     return { host: address, port: target.port };
   } catch (error) {
+    if (error instanceof ChainError) throw error;
     throw new ChainError({
       code: 'DNS_FAILED',
       phase: 'config',
@@ -25,6 +31,41 @@ export async function resolveLocally(target: Target): Promise<Target> {
       cause: error,
     });
   }
+}
+
+/** A stalled resolver must not outlive the caller's signal or deadline (getaddrinfo cannot be cancelled). */
+function bounded<T>(lookup: Promise<T>, host: string, { signal, timeoutMs }: LookupLimits): Promise<T> {
+  if (!signal && timeoutMs === undefined) return lookup;
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (code: 'ABORTED' | 'DNS_FAILED', message: string, cause?: unknown) => {
+      done();
+      reject(new ChainError({ code, phase: 'config', target: host, message, cause }));
+    };
+    const onAbort = () => fail('ABORTED', `aborted during the local lookup of ${host}`, signal?.reason);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => fail('DNS_FAILED', `local lookup of ${host} took over ${Math.round(timeoutMs)} ms`),
+            timeoutMs,
+          );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    lookup.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }
 
 /** With dns: 'local', a hop that follows a socks4:// hop gets its address resolved here. */
