@@ -217,9 +217,7 @@ describe('JSON config files', () => {
     .record(
       {
         hops: fc.oneof(fc.array(hop, { maxLength: 3 }), fc.constant('socks5://127.0.0.1:1080')),
-        // Primitive values: an object whose toString is not a function makes chain.ts throw a
-        // TypeError (reported; see url.test.ts).
-        options: fc.dictionary(option, fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)), {
+        options: fc.dictionary(option, fc.jsonValue({ maxDepth: 1 }), {
           maxKeys: 3,
         }),
         extra: fc.constantFrom(undefined, 1),
@@ -240,9 +238,7 @@ describe('JSON config files', () => {
 
   it('any text gives a config that makes a chain, or INVALID_CONFIG', async () => {
     // No "ca": it names a file to read.
-    const texts = mutatedText(document).filter(
-      (text) => !text.includes('"ca"') && !/"(toString|valueOf)"/.test(text),
-    );
+    const texts = mutatedText(document).filter((text) => !text.includes('"ca"'));
     await check(
       fc.property(texts, (text) => load(text, false)),
       SOME,
