@@ -10,6 +10,12 @@ export function readExactly(stream: Duplex, n: number): Promise<Buffer> {
   if (n <= 0) return Promise.resolve(Buffer.alloc(0));
   const over = alreadyOver(stream);
   if (over) return Promise.reject(over);
+  // Already here (the rest of a reply whose first byte was just read): no listeners to add
+  // and remove, which is most of the cost of a read on the tunnel-setup hot path.
+  if (stream.readableLength >= n) {
+    const chunk = stream.read(n) as Buffer | null;
+    if (chunk !== null) return Promise.resolve(chunk);
+  }
   return new Promise((resolve, reject) => {
     const finish = (error: Error | undefined, data?: Buffer) => {
       stream.off('readable', onReadable);
