@@ -7,13 +7,17 @@
  * - forwarding: for plain http:// behind an HTTP proxy last hop, a Pool of connections to
  *   that proxy carrying absolute-form requests.
  * A custom connect skips undici's connect timeout: the chain's deadlines apply instead.
+ * undici tells a connector nothing of the requests waiting for it (an aborted fetch rejects,
+ * but its tunnel goes on opening), so close() and destroy() abort the tunnels still opening.
  */
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
 import type { Chain } from '../chain.js';
 import { ChainError } from '../errors.js';
-import { parseTarget } from '../target.js';
+import { formatTarget, parseTarget } from '../target.js';
 import type { Hop } from '../url.js';
+import { abortedError, Closing, unlessAborted } from './abort.js';
 import { httpOrigin, rewriteDispatch } from './absolute-form.js';
 import {
   absoluteFormHop,
@@ -40,6 +44,7 @@ export interface ChainDispatcherOptions extends Omit<Agent.Options, 'connect' | 
 }
 
 type Connector = buildConnector.connector;
+type ConnectOptions = buildConnector.Options;
 type Handler = Dispatcher.DispatchHandler;
 
 // Events of the inner pools that callers of a Dispatcher may listen to.
@@ -52,6 +57,7 @@ export class ChainDispatcher extends Dispatcher {
   readonly #forwardHop: Hop | undefined;
   readonly #forwardIndex: number;
   readonly #authorization: string | undefined;
+  readonly #closing = new Closing('dispatcher');
 
   constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
     super();
@@ -65,11 +71,14 @@ export class ChainDispatcher extends Dispatcher {
       ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
       timeout: chain.options.hopTimeoutMs,
     });
-    this.#tunnels = new Agent({ ...poolOptions, connect: tunnelConnector(chain, tls, timeoutMs) });
+    this.#tunnels = new Agent({
+      ...poolOptions,
+      connect: tunnelConnector(chain, tls, timeoutMs, this.#closing.signal),
+    });
     this.#forward = hop
       ? new Pool(httpOrigin(hop.host, hop.port), {
           ...poolOptions,
-          connect: forwardConnector(chain, hop, timeoutMs),
+          connect: forwardConnector(chain, hop, timeoutMs, this.#closing.signal),
         })
       : undefined;
     this.#forwardHop = hop;
@@ -101,16 +110,20 @@ export class ChainDispatcher extends Dispatcher {
     return proxied(this.#chain, url.hostname, url.port);
   }
 
-  /** Waits for requests in flight, then closes every pooled tunnel. */
+  /**
+   * Aborts the tunnels still opening (the requests waiting for them fail with ChainError
+   * ABORTED as cause), waits for requests in flight, then closes every pooled tunnel.
+   */
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
+    this.#closing.abort('closed', false);
     const done = Promise.all([this.#tunnels.close(), this.#forward?.close()]).then(() => {});
     if (!callback) return done;
     done.then(callback, callback);
   }
 
-  /** Closes every tunnel now; requests in flight fail with `error`. */
+  /** Closes every tunnel now and aborts those still opening; requests in flight fail with `error`. */
   override destroy(): Promise<void>;
   override destroy(error: Error | null): Promise<void>;
   override destroy(callback: () => void): void;
@@ -118,6 +131,7 @@ export class ChainDispatcher extends Dispatcher {
   override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
     const error = typeof first === 'function' ? null : (first ?? null);
     const callback = typeof first === 'function' ? first : second;
+    this.#closing.abort('destroyed', false);
     const done = Promise.all([this.#tunnels.destroy(error), this.#forward?.destroy(error)]).then(() => {});
     if (!callback) return done;
     done.then(callback, callback);
@@ -125,35 +139,55 @@ export class ChainDispatcher extends Dispatcher {
 }
 
 /** Opens a tunnel to the request's origin; TLS to the target on top for https. */
-function tunnelConnector(chain: Chain, tls: Connector, timeoutMs: number | undefined): Connector {
+function tunnelConnector(
+  chain: Chain,
+  tls: Connector,
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Connector {
   return (opts, callback) => {
-    const secure = opts.protocol === 'https:';
-    let target: ReturnType<typeof parseTarget>;
-    try {
-      target = parseTarget({ host: opts.hostname, port: Number(opts.port) || (secure ? 443 : 80) });
-    } catch (error) {
-      return callback(error as ChainError, null);
-    }
-    chain.connect(target, { timeoutMs, protocol: opts.protocol }).then(
-      (tunnel) => {
-        if (!secure) return callback(null, tunnel);
-        tls({ ...opts, httpSocket: tunnel }, (error, socket) => {
-          if (error) {
-            tunnel.destroy();
-            return callback(error instanceof ChainError ? error : targetTlsError(error, target), null);
-          }
-          callback(null, socket as NonNullable<typeof socket>);
-        });
-      },
+    openTunnel(chain, tls, opts, timeoutMs, signal).then(
+      (socket) => callback(null, socket),
       (error: Error) => callback(error, null),
     );
   };
 }
 
+async function openTunnel(
+  chain: Chain,
+  tls: Connector,
+  opts: ConnectOptions,
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Promise<Socket> {
+  const secure = opts.protocol === 'https:';
+  const target = parseTarget({ host: opts.hostname, port: Number(opts.port) || (secure ? 443 : 80) });
+  const tunnel = await chain.connect(target, { signal, timeoutMs, protocol: opts.protocol });
+  if (!secure) return tunnel;
+  const handshake = new Promise<Socket>((resolve, reject) => {
+    tls({ ...opts, httpSocket: tunnel }, (error, socket) => {
+      if (!error) return resolve(socket as Socket);
+      tunnel.destroy();
+      reject(error instanceof ChainError ? error : targetTlsError(error, target));
+    });
+  });
+  return unlessAborted(
+    signal,
+    handshake,
+    () => tunnel.destroy(),
+    () => abortedError(signal, 'tls', formatTarget(target)),
+  );
+}
+
 /** Opens a connection to the last hop itself (TLS done for https://) for absolute-form requests. */
-function forwardConnector(chain: Chain, expected: Hop, timeoutMs: number | undefined): Connector {
+function forwardConnector(
+  chain: Chain,
+  expected: Hop,
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Connector {
   return (_opts, callback) => {
-    chain.connectToLastHop({ timeoutMs }).then(
+    chain.connectToLastHop({ signal, timeoutMs }).then(
       ({ socket, hop }) => {
         try {
           checkForwardHop(expected, hop);

@@ -8,8 +8,17 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
 import type { Chain } from '../chain.js';
-import { parseTarget } from '../target.js';
+import { ChainError } from '../errors.js';
+import { formatTarget, parseTarget } from '../target.js';
 import type { Hop } from '../url.js';
+import {
+  abortedError,
+  Closing,
+  cancelledRequestError,
+  type RequestWatch,
+  unlessAborted,
+  watchRequest,
+} from './abort.js';
 import { httpOrigin, isUpgrade, rewriteClientRequest } from './absolute-form.js';
 import {
   absoluteFormHop,
@@ -46,6 +55,8 @@ export class ChainAgent extends Agent {
   readonly #chain: Chain;
   readonly #forwardHop: Hop | undefined;
   readonly #timeoutMs: number | undefined;
+  readonly #closing = new Closing('agent');
+  readonly #requests = new WeakMap<http.ClientRequest, RequestWatch>();
   #closed = false;
 
   constructor(chain: Chain, options: ChainAgentOptions = {}) {
@@ -62,6 +73,7 @@ export class ChainAgent extends Agent {
 
   /** Called by node:http before the request head is sent: the moment to pick absolute-form. */
   addRequest(req: http.ClientRequest, options: AgentConnectOpts): void {
+    this.#requests.set(req, watchRequest(req));
     const hop = this.#forwardHop;
     let opts: ConnectOpts = options;
     const host = options.host ?? 'localhost';
@@ -86,10 +98,38 @@ export class ChainAgent extends Agent {
     return options?.[ABSOLUTE] ? `${name}:absolute-form` : name;
   }
 
-  async connect(_req: http.ClientRequest, opts: ConnectOpts): Promise<Duplex> {
+  /**
+   * Opens the request's tunnel. It is aborted when the request is destroyed meanwhile (which
+   * then fails as node:http reports it) and when the agent is closed or destroyed.
+   */
+  async connect(req: http.ClientRequest, opts: ConnectOpts): Promise<Duplex> {
+    const watch = this.#requests.get(req) ?? watchRequest(req);
+    if (watch.destroyed) {
+      throw cancelledRequestError(
+        watch.destroyed,
+        new ChainError({
+          code: 'ABORTED',
+          phase: 'tcp',
+          message: 'the request was destroyed before connecting',
+        }),
+      );
+    }
+    const link = this.#closing.link();
+    watch.cancel = link.abort;
+    try {
+      return await this.#open(opts, link.signal);
+    } catch (error) {
+      throw watch.destroyed ? cancelledRequestError(watch.destroyed, error) : error;
+    } finally {
+      watch.cancel = undefined;
+      link.release();
+    }
+  }
+
+  async #open(opts: ConnectOpts, signal: AbortSignal): Promise<Duplex> {
     const timeoutMs = this.#timeoutMs;
     if (opts[ABSOLUTE] && this.#forwardHop) {
-      const { socket, hop } = await this.#chain.connectToLastHop({ timeoutMs });
+      const { socket, hop } = await this.#chain.connectToLastHop({ signal, timeoutMs });
       try {
         checkForwardHop(this.#forwardHop, hop);
       } catch (error) {
@@ -103,9 +143,14 @@ export class ChainAgent extends Agent {
       port: opts.port ?? (opts.secureEndpoint ? 443 : 80),
     });
     const protocol = opts.secureEndpoint ? 'https:' : 'http:';
-    const tunnel = await this.#chain.connect(target, { timeoutMs, protocol });
+    const tunnel = await this.#chain.connect(target, { signal, timeoutMs, protocol });
     if (!opts.secureEndpoint) return tunnel;
-    return connectTargetTls(tunnel, target, opts, this.#chain.options.hopTimeoutMs);
+    return unlessAborted(
+      signal,
+      connectTargetTls(tunnel, target, opts, this.#chain.options.hopTimeoutMs),
+      () => tunnel.destroy(),
+      () => abortedError(signal, 'tls', formatTarget(target)),
+    );
   }
 
   /** Sockets released after close() are destroyed instead of pooled. */
@@ -115,12 +160,23 @@ export class ChainAgent extends Agent {
     return super.keepSocketAlive(socket) as unknown as boolean;
   }
 
-  /** Frees every idle pooled tunnel now; tunnels in use are closed when their request ends. */
+  /**
+   * Frees every idle pooled tunnel now and aborts those still opening (their requests fail
+   * with ChainError ABORTED); tunnels in use are closed when their request ends. Requests made
+   * later still work, without pooling.
+   */
   close(): void {
     this.#closed = true;
+    this.#closing.abort('closed', true);
     for (const sockets of Object.values(this.freeSockets)) {
       for (const socket of sockets ?? []) socket.destroy();
     }
+  }
+
+  /** Destroys every socket (http.Agent#destroy) and aborts the tunnels still opening. */
+  override destroy(): void {
+    this.#closing.abort('destroyed', true);
+    super.destroy();
   }
 }
 
