@@ -258,7 +258,14 @@ export class Chain {
     const resources = [...this.#resources];
     this.#resources.clear();
     this.#dispatcher = undefined;
-    await Promise.all(resources.map(async (resource) => resource.close()));
+    // Every resource is closed even if one fails; one the user already closed (undici rejects
+    // a second close) is not an error of this call.
+    const results = await Promise.allSettled(resources.map(async (resource) => resource.close()));
+    const failed = results.find(
+      (r): r is PromiseRejectedResult =>
+        r.status === 'rejected' && (r.reason as { code?: string })?.code !== 'UND_ERR_DESTROYED',
+    );
+    if (failed) throw failed.reason;
   }
 
   #keep<T extends Closable>(resource: T): T {

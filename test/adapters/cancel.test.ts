@@ -219,3 +219,12 @@ describe('dispatcher: close() and destroy() while tunnels open', () => {
     await tunnelClosed();
   });
 });
+
+describe('chain.close() after the user closed a dispatcher', () => {
+  it('resolves', async () => {
+    const chain = new Chain(['socks5://127.0.0.1:1']);
+    const dispatcher = chain.dispatcher();
+    await dispatcher.close();
+    await expect(chain.close()).resolves.toBeUndefined();
+  });
+});
