@@ -7,72 +7,34 @@ import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
 import { type ChainAgent, type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
+import {
+  type ChainOptions,
+  positive,
+  type ResolvedChainOptions,
+  resolveChainOptions,
+} from './chain-options.js';
 import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
-import { type NoProxy, parseNoProxy, shouldBypass } from './config/no-proxy.js';
+import { type NoProxy, shouldBypass } from './config/no-proxy.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
-import { type DnsMode, resolveHopsForSocks4, resolveLocally } from './dns.js';
-import { ChainError, describeValue } from './errors.js';
+import { resolveHopsForSocks4, resolveLocally } from './dns.js';
+import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
-import { CHAIN_MODES, type ChainMode, HopSelector } from './modes.js';
-import type { PipelineMode } from './pipeline.js';
-import { type ResolvedRetryOptions, type RetryOptions, resolveRetry, withRetries } from './retry.js';
+import { HopSelector } from './modes.js';
+import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
 
+export { type ChainOptions, DEFAULTS, type ResolvedChainOptions } from './chain-options.js';
+
 /** Something the chain hands out and must free on `close()` (agents, dispatchers, servers). */
 interface Closable {
   close(): unknown;
   destroy?(): unknown;
-}
-
-export interface ChainOptions {
-  /** Overall deadline for opening a tunnel, in ms. Default 30000. */
-  timeoutMs?: number;
-  /** Limit for each hop (reaching it, TLS, handshake), in ms. Default 10000. */
-  hopTimeoutMs?: number;
-  /** Who resolves the target's host name: the last hop (`'remote'`, default) or this process. */
-  dns?: DnsMode;
-  /** CA for https:// hops (per-hop `ca` wins). */
-  ca?: HopTlsOptions['ca'];
-  /** Verify https:// hops' certificates. Default true (per-hop setting wins). */
-  rejectUnauthorized?: boolean;
-  /** Which hops a connection uses: 'strict' (default), 'dynamic', 'random' or 'round_robin'. */
-  mode?: ChainMode;
-  /** 'random' and 'round_robin': how many hops each connection goes through. Default 1. */
-  chainLength?: number;
-  /** Retries of tunnel setup: a count, or p-retry-like options. Default 0 (no retry). */
-  retries?: number | RetryOptions;
-  /** How long a hop that failed is left out ('dynamic', 'random', 'round_robin'), in ms. Default 30000. */
-  cooldownMs?: number;
-  /** Targets that connect directly, not through the chain (NO_PROXY syntax, plus CIDR ranges). */
-  noProxy?: string | readonly string[];
-  /** Plain http:// targets behind an HTTP last hop: absolute-form requests (default) or CONNECT. */
-  httpForwarding?: 'absolute' | 'connect';
-  /**
-   * Pipelined setup: write the handshakes of consecutive hops without waiting for replies
-   * (docs/performance.md). `false` (default), `true`, or `'auto'` (pipeline, fall back to
-   * sequential once on failure and remember the hops that refused). Per-hop `pipeline` wins.
-   */
-  pipeline?: PipelineMode;
-}
-
-/** The options as the chain uses them, defaults filled in. */
-export interface ResolvedChainOptions {
-  readonly timeoutMs: number;
-  readonly hopTimeoutMs: number;
-  readonly dns: DnsMode;
-  readonly mode: ChainMode;
-  readonly chainLength: number;
-  readonly retries: ResolvedRetryOptions;
-  readonly cooldownMs: number;
-  readonly noProxy: readonly string[];
-  readonly httpForwarding: 'absolute' | 'connect';
-  readonly pipeline: PipelineMode;
 }
 
 export interface ConnectOptions {
@@ -87,16 +49,6 @@ export interface ConnectOptions {
    */
   protocol?: string;
 }
-
-export const DEFAULTS = {
-  timeoutMs: 30_000,
-  hopTimeoutMs: 10_000,
-  dns: 'remote' as DnsMode,
-  mode: 'strict' as ChainMode,
-  chainLength: 1,
-  cooldownMs: 30_000,
-  httpForwarding: 'absolute' as const,
-};
 
 export class Chain {
   readonly hops: readonly Hop[];
@@ -128,30 +80,14 @@ export class Chain {
     if (this.hops.length === 0) {
       throw invalid('a chain needs at least one hop');
     }
-    const mode = chainMode(options.mode);
-    const chainLength = lengthOf(options.chainLength, this.hops.length);
-    const cooldownMs =
-      options.cooldownMs === undefined
-        ? DEFAULTS.cooldownMs
-        : positive(options.cooldownMs, 0, 'cooldownMs', true);
-    this.#noProxy = parseNoProxy(options.noProxy);
-    this.options = Object.freeze({
-      timeoutMs: positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs'),
-      hopTimeoutMs: positive(options.hopTimeoutMs, DEFAULTS.hopTimeoutMs, 'hopTimeoutMs'),
-      dns: dnsMode(options.dns),
-      mode,
-      chainLength,
-      retries: resolveRetry(options.retries),
-      cooldownMs,
-      noProxy: this.#noProxy.entries,
-      httpForwarding: forwarding(options.httpForwarding),
-      pipeline: pipelineMode(options.pipeline),
-    });
+    const { resolved, noProxy } = resolveChainOptions(options, this.hops.length);
+    this.options = resolved;
+    this.#noProxy = noProxy;
     const tls: HopTlsOptions = {};
     if (options.ca !== undefined) tls.ca = options.ca;
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
     this.#tls = tls;
-    this.#selector = new HopSelector({ mode, chainLength, cooldownMs });
+    this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
   }
 
@@ -313,51 +249,6 @@ export class Chain {
   }
 }
 
-function positive(value: number | undefined, fallback: number, name: string, zeroOk = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk)) {
-    throw invalid(
-      `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-function dnsMode(value: unknown): DnsMode {
-  if (value === undefined || value === 'remote' || value === 'local') return value ?? 'remote';
-  throw invalid(`dns must be 'remote' or 'local', got ${JSON.stringify(value)}`);
-}
-
-function chainMode(value: unknown): ChainMode {
-  if (value === undefined) return DEFAULTS.mode;
-  if (CHAIN_MODES.includes(value as ChainMode)) return value as ChainMode;
-  throw invalid(
-    `mode must be one of ${CHAIN_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(value)}`,
-  );
-}
-
-function lengthOf(value: unknown, hopCount: number): number {
-  if (value === undefined) return DEFAULTS.chainLength;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > hopCount) {
-    throw invalid(
-      `chainLength must be a whole number from 1 to the number of hops (${hopCount}), got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-function forwarding(value: unknown): 'absolute' | 'connect' {
-  if (value === undefined) return DEFAULTS.httpForwarding;
-  if (value === 'absolute' || value === 'connect') return value;
-  throw invalid(`httpForwarding must be 'absolute' or 'connect', got ${JSON.stringify(value)}`);
-}
-
 function invalid(message: string): ChainError {
   return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
-}
-
-function pipelineMode(value: unknown): PipelineMode {
-  if (value === undefined) return false;
-  if (value === true || value === false || value === 'auto') return value;
-  throw invalid(`pipeline must be true, false or 'auto'`);
 }
