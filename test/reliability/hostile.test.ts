@@ -19,7 +19,7 @@ import {
 import { eventually, expectNoSecret, hopUrl, openTcpHandles, SECRET, USER } from '../helpers.js';
 import { closedWithin, type SocketWatch, settle, watchSockets } from './helpers.js';
 
-const HOP_LIMIT = 400;
+const HOP_LIMIT = 300;
 // Scheduling on a loaded 2-core machine; a failure by timer must still come well before 2x the limit.
 const MARGIN = 600;
 const OPTIONS = { timeoutMs: 5000, hopTimeoutMs: HOP_LIMIT };

@@ -60,8 +60,8 @@ const NO_OUTCOMES: Record<Outcome, number> = {
 };
 /** Requests after the faults stop. */
 export const RECOVERY = 128;
-/** Requests (with faults) before the heap baseline is taken: a quarter of the run, 500 at least. */
-const warmUp = (requests: number) => Math.max(500, Math.floor(requests / 4));
+/** Requests (with faults) before the heap baseline is taken: a quarter of the run, 250 at least. */
+const warmUp = (requests: number) => Math.max(250, Math.floor(requests / 4));
 
 const SIZES = [0, 1024, 16 * 1024, 256 * 1024];
 const HTTP_HANDLES = ['TCPSocketWrap', 'TCPServerWrap', 'TLSWrap', 'PipeWrap'];
