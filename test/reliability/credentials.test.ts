@@ -115,6 +115,47 @@ describe('credentials for hop N go to hop N only', () => {
     expectNoPassword([JSON.stringify(requests)]);
   });
 
+  it("serve's own listener credentials go nowhere: not to the hops, not to the origin", async () => {
+    const listenerPassword = 'Lq4wT-listener';
+    const handle = await chain().serve({
+      listen: 'http://127.0.0.1:0',
+      auth: { username: 'me', password: listenerPassword },
+    });
+    const port = Number(new URL(handle.urls()[0] as string).port);
+    const basic = `Basic ${Buffer.from(`me:${listenerPassword}`).toString('base64')}`;
+    // A forwarded (absolute-form) request, and a CONNECT tunnel, both with the listener's credentials.
+    const status = await new Promise<number>((resolve, reject) => {
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `http://127.0.0.1:${env.origin.port}/via-listener`,
+            headers: { 'Proxy-Authorization': basic },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        )
+        .on('error', reject);
+    });
+    expect(status).toBe(200);
+    const tunnel = await new Chain([`http://me:${listenerPassword}@127.0.0.1:${port}`]).connect({
+      host: '127.0.0.1',
+      port: env.echo.port,
+    });
+    tunnel.destroy();
+    await handle.close({ drainTimeoutMs: 100 });
+    const forwarded = env.origin.log.find((e) => e.url === '/via-listener');
+    expect(forwarded).toBeDefined();
+    expect(forwarded?.headers).not.toHaveProperty('proxy-authorization');
+    for (const text of [JSON.stringify(env.origin.log), ...env.hops.map((hop) => JSON.stringify(hop.log))]) {
+      expect(text).not.toContain(listenerPassword);
+      expect(text).not.toContain(basic.slice(6));
+    }
+  });
+
   it.each([
     [
       'an HTTP hop that answers 407',
