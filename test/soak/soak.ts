@@ -64,7 +64,8 @@ export const RECOVERY = 128;
 const warmUp = (requests: number) => Math.max(250, Math.floor(requests / 4));
 
 const SIZES = [0, 1024, 16 * 1024, 256 * 1024];
-const HTTP_HANDLES = ['TCPSocketWrap', 'TCPServerWrap', 'TLSWrap', 'PipeWrap'];
+/** Handles that would keep the process alive: sockets, servers, timers. */
+const HANDLES = ['TCPSocketWrap', 'TCPServerWrap', 'TLSWrap', 'PipeWrap', 'Timeout', 'Immediate'];
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
 function random(seed: number): () => number {
@@ -101,7 +102,7 @@ async function settledHeap(): Promise<number> {
 function handles(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const name of process.getActiveResourcesInfo()) {
-    if (HTTP_HANDLES.includes(name)) counts[name] = (counts[name] ?? 0) + 1;
+    if (HANDLES.includes(name)) counts[name] = (counts[name] ?? 0) + 1;
   }
   return counts;
 }
@@ -347,7 +348,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await env.close();
   }
   // Sockets close asynchronously: give them a moment, bounded.
-  for (let i = 0; i < 100 && HTTP_HANDLES.some((h) => (handles()[h] ?? 0) > (before[h] ?? 0)); i++)
+  for (let i = 0; i < 100 && HANDLES.some((h) => (handles()[h] ?? 0) > (before[h] ?? 0)); i++)
     await sleep(20);
   report.handles.after = handles();
   await settledHeap();
