@@ -1,9 +1,3 @@
-/**
- * Global setup of the interop suite: checks the test bed once (the files read the outcome
- * with `inject('testbed')`) and, after a complete run, writes docs/compatibility.md from the
- * cells every test recorded (record.ts).
- */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TestCase, TestProject } from 'vitest/node';
@@ -34,8 +28,6 @@ export default async function setup(project: TestProject) {
     const cells = tests.flatMap((t) => t.meta().compat ?? []);
     const failed = tests.filter((t) => t.result().state === 'failed').length;
     writeFileSync(DOC, renderCompatibility({ cells, testbed: state.testbed, tests: tests.length, failed }));
-    // Biome formats Markdown too (aligned tables): the file must pass `npm run lint` as written.
-    execFileSync(join(REPO, 'node_modules/.bin/biome'), ['format', '--write', DOC], { stdio: 'ignore' });
     process.stderr.write(`interop: wrote docs/compatibility.md (${cells.length} cells)\n`);
   };
 }
