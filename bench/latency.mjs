@@ -8,8 +8,9 @@ import { sockschain, socksPackage } from './lib/peers.mjs';
 import { hasProxychains, proxychainsConf, proxychainsConnects } from './lib/proxychains.mjs';
 import { writeResults } from './lib/results.mjs';
 import { minimumMs } from './lib/rtt-model.mjs';
-import { fmt, median, printTable, ratio, sleep } from './lib/stats.mjs';
+import { median, printTable, rotation, sleep } from './lib/stats.mjs';
 import { loadTestbed } from './lib/testbed.mjs';
+import { latencyTables } from './lib/views.mjs';
 
 const DELAY = Number(process.env.BENCH_DELAY_MS ?? 5);
 const RUNS = scaled(7, 3);
@@ -18,7 +19,7 @@ const MAX_HOPS = 4;
 const proxies = await startChild('proxies', {
   proxies: Array.from({ length: MAX_HOPS }, () => ({ kind: 'socks5', auth: BENCH_AUTH })),
 });
-const targets = await startChild('targets', { sink: true });
+const targets = await startChild('targets', { sink: true, echo: true });
 const target = { host: '127.0.0.1', port: targets.ports.sink };
 const bed = await loadTestbed(['squid-basic', 'microsocks-auth', 'dante-open']);
 
@@ -72,18 +73,42 @@ async function timeOne(open) {
   return ms;
 }
 
+/**
+ * The bed's real round trip to each hop: a byte echoed from just behind hop k, through the
+ * relays and proxies as the handshake messages go. Every crossing costs a little more than
+ * the nominal delay (two wake-ups of a busy 2-core machine per relay, the proxy's relaying).
+ */
+async function measureRoundTrips(chainOf) {
+  const rtts = [];
+  for (let n = 1; n <= MAX_HOPS; n++) {
+    const { open, close } = sockschain(chainOf(n));
+    const socket = await open({ host: '127.0.0.1', port: targets.ports.echo });
+    const times = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const started = performance.now();
+      socket.write('x');
+      await new Promise((resolve) => socket.once('data', resolve));
+      times.push(performance.now() - started);
+    }
+    socket.destroy();
+    await close();
+    rtts.push(median(times.slice(1)));
+  }
+  return rtts;
+}
+
 const rows = [];
 for (const [f, family] of families.entries()) {
+  const chainOf = (n) =>
+    Array.from({ length: n }, (_, k) => ({ ...family.hop(k), port: relays.ports[f * MAX_HOPS + k] }));
+  const rttMs = await measureRoundTrips(chainOf);
   for (let n = 1; n <= MAX_HOPS; n++) {
-    const hops = Array.from({ length: n }, (_, k) => ({
-      ...family.hop(k),
-      port: relays.ports[f * MAX_HOPS + k],
-    }));
+    const hops = chainOf(n);
     const shape = hops.map((hop) => ({ protocol: hop.protocol, auth: hop.auth !== undefined }));
     const clients = clientsFor(hops, family).map(([name, make]) => ({ name, ...make(), times: [] }));
     for (const client of clients) await timeOne(client.open);
     for (let run = 0; run < RUNS; run++) {
-      for (const client of clients) client.times.push(await timeOne(client.open));
+      for (const i of rotation(clients.length, run)) clients[i].times.push(await timeOne(clients[i].open));
     }
     await Promise.all(clients.map((client) => client.close()));
     const results = Object.fromEntries(
@@ -104,6 +129,9 @@ for (const [f, family] of families.entries()) {
       chain: hops.map((hop) => hop.name ?? `${hop.protocol}${hop.auth ? '+auth' : ''}`),
       minimumMs: minimumMs(shape, DELAY),
       pipelinedMinimumMs: minimumMs(shape, DELAY, { pipelined: true }),
+      roundTripsMs: rttMs.slice(0, n),
+      bedMinimumMs: minimumMs(shape, DELAY, { rttMs }),
+      bedPipelinedMinimumMs: minimumMs(shape, DELAY, { pipelined: true, rttMs }),
       realNetworkMinimumMs: minimumMs(shape, DELAY, { proxyTcp: true }),
       realNetworkPipelinedMinimumMs: minimumMs(shape, DELAY, { pipelined: true, proxyTcp: true }),
       results,
@@ -114,38 +142,6 @@ await relays.close();
 await proxies.close();
 await targets.close();
 
-const cell = (row, name) => fmt(row.results[name]?.medianMs);
-printTable(
-  `Setup latency, ${DELAY} ms links each way (median of ${RUNS}, ms); ×min = over the protocol minimum`,
-  [
-    'chain',
-    'hops',
-    'min',
-    'sockschain',
-    '×min',
-    'socks',
-    'proxychains4',
-    'pc÷ss',
-    'min ∥',
-    'pipelined',
-    '×min ∥',
-  ],
-  rows.map((row) => {
-    const own = row.results.sockschain?.medianMs;
-    const piped = row.results['sockschain pipelined']?.medianMs;
-    return [
-      row.family,
-      row.hops,
-      fmt(row.minimumMs),
-      fmt(own),
-      ratio(own, row.minimumMs),
-      cell(row, 'socks'),
-      cell(row, 'proxychains4'),
-      ratio(row.results.proxychains4?.medianMs, own),
-      fmt(row.pipelinedMinimumMs),
-      fmt(piped),
-      ratio(piped, row.pipelinedMinimumMs),
-    ];
-  }),
-);
-writeResults('latency', { delayMs: DELAY, runs: RUNS, rows });
+const data = { delayMs: DELAY, runs: RUNS, rows };
+for (const table of latencyTables(data)) printTable(table);
+writeResults('latency', data);

@@ -11,12 +11,16 @@ import { startChild } from './lib/child.mjs';
 import { SCALE, scaled } from './lib/config.mjs';
 import { hopUrl, sockschain } from './lib/peers.mjs';
 import { writeResults } from './lib/results.mjs';
-import { fmt, median, printTable, ratio, sleep } from './lib/stats.mjs';
+import { median, printTable, rotation, sleep } from './lib/stats.mjs';
 import { loadTestbed } from './lib/testbed.mjs';
+import { rpsTables } from './lib/views.mjs';
 
 const CONCURRENCY = 8;
-const DURATION_MS = Math.round(2000 * SCALE);
-const RUNS = scaled(3, 1);
+// Many short runs, clients interleaved: load from elsewhere on a shared machine comes and goes
+// within seconds, and then hits every client alike.
+const DURATION_MS = Math.round(600 * SCALE);
+const WARMUP_MS = Math.round(500 * SCALE);
+const RUNS = scaled(9, 3);
 
 const bed = await loadTestbed(['squid-basic', 'dante-open']);
 if (!bed) {
@@ -90,10 +94,10 @@ const groups = [
 ];
 
 /** Requests per second: CONCURRENCY loops, each one request at a time, for DURATION_MS. */
-async function measure(send) {
+async function measure(send, durationMs) {
   let count = 0;
   let errors = 0;
-  const until = performance.now() + DURATION_MS;
+  const until = performance.now() + durationMs;
   const loop = async () => {
     while (performance.now() < until) {
       try {
@@ -105,54 +109,48 @@ async function measure(send) {
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
-  return { perSecond: (count / (performance.now() - started)) * 1000, errors };
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: (count / (performance.now() - started)) * 1000,
+    cpuUsPerRequest: (used.user + used.system) / count,
+    errors,
+  };
 }
 
 const rows = [];
 for (const [group, clients] of groups) {
   const runs = clients.map(() => []);
+  const cpu = clients.map(() => []);
   const errors = clients.map(() => 0);
   // Warm-up: open the pooled connections (tunnels) and let the JIT settle.
-  for (const [, send] of clients) await Promise.all(Array.from({ length: CONCURRENCY * 4 }, send));
+  for (const [, send] of clients) await measure(send, WARMUP_MS);
   for (let run = 0; run < RUNS; run++) {
-    for (const [i, [, send]] of clients.entries()) {
-      const result = await measure(send);
+    // Each run starts with another client, so that none always follows the pause.
+    for (const i of rotation(clients.length, run)) {
+      const result = await measure(clients[i][1], DURATION_MS);
       runs[i].push(result.perSecond);
+      cpu[i].push(result.cpuUsPerRequest);
       errors[i] += result.errors;
     }
   }
   for (const [i, [client]] of clients.entries())
-    rows.push({ group, client, perSecond: median(runs[i]), runs: runs[i], errors: errors[i] });
+    rows.push({
+      group,
+      client,
+      perSecond: median(runs[i]),
+      cpuUsPerRequest: median(cpu[i]),
+      runs: runs[i],
+      errors: errors[i],
+    });
   // Shared proxies: a breather between groups.
   await sleep(1000);
 }
 await targets.close();
 
-printTable(
-  `Keep-alive requests/s, ${CONCURRENCY} connections (median of ${RUNS} × ${DURATION_MS} ms)`,
-  ['chain', 'client', 'req/s', 'ss÷peer', '÷ no proxy', 'errors'],
-  rows.map((row) => {
-    const own = rows.find(
-      (r) =>
-        r.group === row.group && r.client.startsWith('sockschain') && r.client.split(' ')[1] === kind(row),
-    );
-    const direct = rows.find((r) => r.group === 'no proxy' && kind(r) === kind(row));
-    return [
-      row.group,
-      row.client,
-      fmt(row.perSecond),
-      own && !row.client.startsWith('sockschain') ? ratio(own.perSecond, row.perSecond) : '',
-      ratio(row.perSecond, direct?.perSecond),
-      row.errors || '',
-    ];
-  }),
-);
-writeResults('rps', { concurrency: CONCURRENCY, durationMs: DURATION_MS, runs: RUNS, rows });
-
+const data = { concurrency: CONCURRENCY, durationMs: DURATION_MS, runs: RUNS, rows };
+for (const table of rpsTables(data)) printTable(table);
+writeResults('rps', data);
+// The pooled keep-alive sockets of every client would keep the process alive.
 process.exit(0);
-
-/** 'agent' for node:http clients, 'dispatcher' for undici ones: what a row compares with. */
-function kind(row) {
-  return /dispatcher|undici/i.test(row.client) ? 'dispatcher' : 'agent';
-}

@@ -8,8 +8,9 @@ import { BENCH_AUTH, scaled } from './lib/config.mjs';
 import { openMany } from './lib/load.mjs';
 import { httpsProxyAgent, sockschain, socksPackage, socksProxyAgent } from './lib/peers.mjs';
 import { writeResults } from './lib/results.mjs';
-import { fmt, median, printTable, ratio, sleep } from './lib/stats.mjs';
+import { median, printTable, rotation, sleep } from './lib/stats.mjs';
 import { loadTestbed } from './lib/testbed.mjs';
+import { setupTables } from './lib/views.mjs';
 
 const IN_FLIGHT = 64;
 
@@ -17,7 +18,9 @@ const IN_FLIGHT = 64;
 function clientsFor(hops) {
   const socksOnly = hops.every((hop) => hop.protocol === 'socks5');
   const clients = [['sockschain', () => sockschain(hops)]];
-  if (hops.every((hop) => hop.pipelining !== false))
+  // Pipelining changes nothing for one HTTP hop (a single request either way).
+  const oneWrite = hops.length === 1 && hops[0].protocol === 'http';
+  if (!oneWrite && hops.every((hop) => hop.pipelining !== false))
     clients.push(['sockschain pipelined', () => sockschain(hops, { pipeline: true })]);
   if (socksOnly) clients.push(['socks', () => socksPackage(hops)]);
   if (hops.length === 1 && hops[0].protocol === 'http')
@@ -31,7 +34,7 @@ async function measureChain(family, hops, target, plan) {
   const clients = clientsFor(hops).map(([name, make]) => ({ name, ...make(), seq: [], par: [] }));
   for (const client of clients) await openMany(client.open, target, { count: plan.warmup, inFlight: 8 });
   for (let run = 0; run < plan.runs; run++) {
-    for (const client of clients) {
+    for (const client of rotation(clients.length, run).map((i) => clients[i])) {
       client.seq.push(await openMany(client.open, target, { count: plan.sequential, inFlight: 1 }));
       client.par.push(await openMany(client.open, target, { count: plan.parallel, inFlight: IN_FLIGHT }));
     }
@@ -57,45 +60,7 @@ function summarize(runs) {
   };
 }
 
-function print(title, rows) {
-  const table = [];
-  for (const row of rows) {
-    const own = rows.find((r) => r.family === row.family && r.hops === row.hops && r.client === 'sockschain');
-    const peer = row.client !== 'sockschain';
-    table.push([
-      row.family,
-      row.hops,
-      row.client,
-      fmt(row.sequential.perSecond),
-      fmt(row.sequential.cpuUsPerTunnel),
-      peer ? ratio(own.sequential.perSecond, row.sequential.perSecond) : '',
-      fmt(row.inFlight.perSecond),
-      fmt(row.inFlight.cpuUsPerTunnel),
-      peer ? ratio(own.inFlight.perSecond, row.inFlight.perSecond) : '',
-      row.sequential.errors + row.inFlight.errors || '',
-    ]);
-  }
-  printTable(
-    title,
-    [
-      'chain',
-      'hops',
-      'client',
-      'seq/s',
-      'CPU µs',
-      'ss÷peer',
-      `${IN_FLIGHT}∥/s`,
-      'CPU µs',
-      'ss÷peer',
-      'errors',
-    ],
-    table,
-  );
-  for (const row of rows.filter((r) => r.sequential.firstError || r.inFlight.firstError))
-    console.log(`  ${row.client} ${row.family}: ${row.sequential.firstError ?? row.inFlight.firstError}`);
-}
-
-const plan = { warmup: scaled(200), sequential: scaled(300), parallel: scaled(1000), runs: 5 };
+const plan = { warmup: scaled(200), sequential: scaled(150), parallel: scaled(500), runs: 5 };
 const proxies = await startChild('proxies', {
   proxies: [
     ...[1, 2, 3].map(() => ({ kind: 'http' })),
@@ -128,28 +93,31 @@ for (const n of [1, 2, 3]) {
   }
 }
 await proxies.close();
-print('Tunnel setup, bench proxies (another process): tunnels/s and client CPU per tunnel', inProcess);
 
 // The test bed's servers are shared: fewer tunnels, and a pause before.
 let testbed = [];
 const bed = await loadTestbed(['squid-basic', 'microsocks-auth', 'dante-open']);
 if (bed) {
   await sleep(2000);
-  const realPlan = { warmup: scaled(50), sequential: scaled(150), parallel: scaled(400), runs: 3 };
+  const realPlan = { warmup: scaled(50), sequential: scaled(100), parallel: scaled(300), runs: 3 };
   const squid = bed.hop('squid-basic');
   const micro = bed.hop('microsocks-auth');
   const dante = bed.hop('dante-open');
   for (const [family, hops] of [
     ['squid (HTTP+Basic)', [squid]],
     ['microsocks (SOCKS5+auth)', [micro]],
-    ['microsocks → dante', [micro, dante]],
     ['squid → microsocks', [squid, micro]],
     ['squid → microsocks → dante', [squid, micro, dante]],
   ]) {
     testbed.push(...(await measureChain(family, hops, target, realPlan)));
   }
-  print('Tunnel setup, test bed (real proxies)', testbed);
 } else testbed = undefined;
 await targets.close();
 
-writeResults('setup', { plan, inFlight: IN_FLIGHT, inProcess, testbed });
+const data = { plan, inFlight: IN_FLIGHT, inProcess, testbed };
+for (const table of setupTables(data)) printTable(table);
+for (const row of [...inProcess, ...(testbed ?? [])].filter((r) => r.sequential.errors + r.inFlight.errors))
+  console.log(
+    `errors: ${row.client}, ${row.family}: ${row.sequential.firstError ?? row.inFlight.firstError}`,
+  );
+writeResults('setup', data);

@@ -8,11 +8,13 @@ import { scaled } from './lib/config.mjs';
 import { sockschain } from './lib/peers.mjs';
 import { hasProxychains, proxychainsConf } from './lib/proxychains.mjs';
 import { writeResults } from './lib/results.mjs';
-import { fmt, median, printTable, ratio, sleep } from './lib/stats.mjs';
+import { median, printTable, rotation, sleep } from './lib/stats.mjs';
 import { loadTestbed } from './lib/testbed.mjs';
 import { agentGet, directSocket, dispatcherGet, rawGet } from './lib/transfer.mjs';
+import { throughputTables } from './lib/views.mjs';
 
 const run = promisify(execFile);
+const RAW_GET = new URL('./clients/raw-get.mjs', import.meta.url).pathname;
 const BYTES = Number(process.env.BENCH_BYTES ?? 2 ** 30);
 const RUNS = scaled(3, 1);
 
@@ -28,21 +30,39 @@ const agent = chain.agent({ keepAlive: false });
 const dispatcher = chain.dispatcher();
 const conf = (await hasProxychains()) ? proxychainsConf(hops) : undefined;
 
-async function curl(prefix) {
-  const args = ['-s', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url.href];
-  const [command, ...rest] = [...prefix, 'curl', ...args];
-  const { stdout } = await run(command, rest, { timeout: 300_000 });
-  const [size, seconds] = stdout.trim().split(' ').map(Number);
-  return { bytes: size, ms: seconds * 1000 };
+/**
+ * Runs a client process (`command`, optionally under `prefix`) from bash, whose `times`
+ * reports the CPU time of its children; `parse` turns the client's stdout into { bytes, ms }.
+ */
+async function external(prefix, command, parse) {
+  const script = '"$@"; times >&2';
+  const { stdout, stderr } = await run('bash', ['-c', script, 'bash', ...prefix, ...command], {
+    timeout: 300_000,
+  });
+  // `times`: the shell's user and system time, then its children's ("0m1.234s 0m0.567s").
+  const children = stderr.trim().split('\n').pop();
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(([, m, s]) => Number(m) * 60 + Number(s));
+  return { ...parse(stdout), cpuMs: (seconds[0] + seconds[1]) * 1000 };
 }
+
+const curlArgs = ['curl', '-s', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url.href];
+const curl = (prefix) =>
+  external(prefix, curlArgs, (stdout) => {
+    const [bytes, seconds] = stdout.trim().split(' ').map(Number);
+    return { bytes, ms: seconds * 1000 };
+  });
+const nodeGet = (prefix) => external(prefix, [process.execPath, RAW_GET, url.href], (out) => JSON.parse(out));
 
 /** Times `transfer` (which resolves with the bytes received) from its first step to the last byte. */
 async function timed(transfer) {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const bytes = await transfer();
-  return { bytes, ms: performance.now() - started };
+  const used = process.cpuUsage(cpu);
+  return { bytes, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
 
+const pc = conf ? ['proxychains4', '-q', '-f', conf.file] : undefined;
 const clients = [
   ['direct: curl', () => curl([])],
   ['direct: node socket', () => timed(async () => rawGet(await directSocket(url), url))],
@@ -50,14 +70,18 @@ const clients = [
   ['sockschain agent', () => timed(() => agentGet(url, agent))],
   ['sockschain dispatcher', () => timed(() => dispatcherGet(url, dispatcher))],
 ];
-if (conf) clients.push(['curl + proxychains4', () => curl(['proxychains4', '-q', '-f', conf.file])]);
+// The control: the same node read loop as chain.connect's, with proxychains4 doing the setup.
+if (pc)
+  clients.push(['curl + proxychains4', () => curl(pc)], ['node socket + proxychains4', () => nodeGet(pc)]);
 
-const results = new Map(clients.map(([name]) => [name, []]));
+const results = new Map(clients.map(([name]) => [name, { mb: [], cpu: [] }]));
 for (let round = 0; round < RUNS; round++) {
-  for (const [name, transfer] of clients) {
-    const { bytes, ms } = await transfer();
+  for (const [name, transfer] of rotation(clients.length, round).map((i) => clients[i])) {
+    const { bytes, ms, cpuMs } = await transfer();
     if (bytes < BYTES) throw new Error(`${name}: received ${bytes} of ${BYTES} bytes`);
-    results.get(name).push(((BYTES / ms) * 1000) / 1e6);
+    results.get(name).mb.push(((BYTES / ms) * 1000) / 1e6);
+    // Client CPU seconds per GB received.
+    results.get(name).cpu.push(cpuMs / 1000 / (BYTES / 1e9));
   }
   // The proxies are shared with other users of the test bed: a breather between rounds.
   if (round < RUNS - 1) await sleep(3000);
@@ -65,20 +89,10 @@ for (let round = 0; round < RUNS; round++) {
 conf?.remove();
 await chain.close();
 
-const rows = clients.map(([name]) => ({
-  client: name,
-  mbPerSecond: median(results.get(name)),
-  runs: results.get(name),
-}));
-const reference = (name) => rows.find((row) => row.client === name)?.mbPerSecond;
-printTable(
-  `Throughput, ${fmt(BYTES / 2 ** 20, 0)} MiB through ${hops.map((h) => h.name).join(' → ')} (MB/s, median of ${RUNS})`,
-  ['client', 'MB/s', '÷ curl+proxychains4', '÷ direct curl'],
-  rows.map((row) => [
-    row.client,
-    fmt(row.mbPerSecond),
-    ratio(row.mbPerSecond, reference('curl + proxychains4')),
-    ratio(row.mbPerSecond, reference('direct: curl')),
-  ]),
-);
-writeResults('throughput', { bytes: BYTES, runs: RUNS, chain: hops.map((hop) => hop.name), rows });
+const rows = clients.map(([name]) => {
+  const { mb, cpu } = results.get(name);
+  return { client: name, mbPerSecond: median(mb), cpuSecondsPerGB: median(cpu), runs: mb };
+});
+const data = { bytes: BYTES, runs: RUNS, chain: hops.map((hop) => hop.name), rows };
+for (const table of throughputTables(data)) printTable(table);
+writeResults('throughput', data);

@@ -8,25 +8,28 @@ const ROOT = new URL('../', import.meta.url);
 const INPUT = new URL('bench/results/latency.json', ROOT);
 const OUTPUT = new URL('docs/benchmarks-latency.svg', ROOT);
 
+// In legend order (two columns); drawn minimums first and sockschain last, on top.
 const SERIES = [
+  { key: 'sockschain', label: 'sockschain', color: '#1f6fd1', layer: 3 },
   {
     key: 'minimum',
     label: 'protocol minimum, sequential',
     color: '#888',
     dash: '6 4',
+    layer: 0,
     value: (r) => r.minimumMs,
   },
-  { key: 'sockschain', label: 'sockschain', color: '#1f6fd1' },
-  { key: 'socks', label: 'socks createConnectionChain', color: '#e08a00' },
-  { key: 'proxychains4', label: 'proxychains4 (node client)', color: '#c8322d' },
+  { key: 'sockschain pipelined', label: 'sockschain, pipeline: true', color: '#1a9a5a', layer: 3 },
   {
     key: 'pipelinedMinimum',
     label: 'protocol minimum, pipelined',
     color: '#888',
     dash: '2 3',
+    layer: 0,
     value: (r) => r.pipelinedMinimumMs,
   },
-  { key: 'sockschain pipelined', label: 'sockschain, pipeline: true', color: '#1a9a5a' },
+  { key: 'proxychains4', label: 'proxychains4 (node client)', color: '#c8322d', layer: 1 },
+  { key: 'socks', label: 'socks createConnectionChain', color: '#e08a00', layer: 2 },
 ];
 
 const PANEL = { width: 430, height: 270, left: 52, right: 16, top: 34, bottom: 40 };
@@ -68,7 +71,7 @@ function panel(family, rows, ox, oy) {
     `<text x="${ox + PANEL.left + w / 2}" y="${oy + PANEL.height - 6}" class="axis" text-anchor="middle">hops</text>`,
     `<text transform="translate(${ox + 14} ${oy + PANEL.top + h / 2}) rotate(-90)" class="axis" text-anchor="middle">ms</text>`,
   );
-  for (const s of series) {
+  for (const s of [...series].sort((a, b) => a.layer - b.layer)) {
     const points = values(s)
       .map((v, i) => (Number.isFinite(v) ? `${x(hops[i]).toFixed(1)},${y(v).toFixed(1)}` : undefined))
       .filter(Boolean);

@@ -18,6 +18,9 @@
 // `proxyTcp`: a proxy's own TCP handshake with the next hop also crosses a link (2·d per hop
 // after the first). The delay relays accept connections locally, so the bench does not pay it
 // (proxyTcp: false, the default); a real network does.
+//
+// A term is { label, trips, to }: `trips` round trips to hop index `to` (0-based); 'link'
+// terms are one round trip over a single link (TCP handshakes).
 
 export function handshakeRounds(hop) {
   if (hop.protocol === 'socks5') return hop.auth ? 3 : 2;
@@ -28,48 +31,54 @@ function tlsRounds(hop) {
   return hop.protocol === 'https' ? 1 : 0;
 }
 
-/** Round trip to hop k (0-based index), in units of d. */
-function rtt(index) {
-  return 2 * (index + 1);
-}
-
-/** Sequential setup, as a list of [label, units of d] terms. */
+/** Sequential setup, term by term. */
 export function sequentialTerms(hops, { proxyTcp = false } = {}) {
-  const terms = [['TCP to hop 1', 2]];
+  const terms = [{ label: 'TCP to hop 1', trips: 1, to: 'link' }];
   hops.forEach((hop, index) => {
-    const rounds = tlsRounds(hop) + handshakeRounds(hop);
-    terms.push([`hop ${index + 1}: ${rounds} × ${rtt(index)}d`, rounds * rtt(index)]);
-    if (proxyTcp && index < hops.length - 1) terms.push([`hop ${index + 1} TCP to hop ${index + 2}`, 2]);
+    const trips = tlsRounds(hop) + handshakeRounds(hop);
+    terms.push({ label: `hop ${index + 1}: ${trips} round trip(s)`, trips, to: index });
+    if (proxyTcp && index < hops.length - 1)
+      terms.push({ label: `hop ${index + 1}'s TCP to hop ${index + 2}`, trips: 1, to: 'link' });
   });
   return terms;
 }
 
-/** Pipelined setup (runs broken before https:// hops), as [label, units of d] terms. */
+/** Pipelined setup (runs broken before https:// hops), term by term. */
 export function pipelinedTerms(hops, { proxyTcp = false } = {}) {
-  const terms = [['TCP to hop 1', 2]];
+  const terms = [{ label: 'TCP to hop 1', trips: 1, to: 'link' }];
   let start = 0;
   while (start < hops.length) {
     let end = start;
     while (end + 1 < hops.length && hops[end + 1].protocol !== 'https') end++;
-    if (tlsRounds(hops[start])) terms.push([`TLS with hop ${start + 1}`, rtt(start)]);
-    terms.push([`hops ${start + 1}–${end + 1} in one round trip to hop ${end + 1}`, rtt(end)]);
-    if (proxyTcp) terms.push([`TCP handshakes of hops ${start + 1}–${end}`, 2 * (end - start)]);
+    if (tlsRounds(hops[start])) terms.push({ label: `TLS with hop ${start + 1}`, trips: 1, to: start });
+    terms.push({ label: `hops ${start + 1}–${end + 1}: one round trip`, trips: 1, to: end });
+    if (proxyTcp && end > start)
+      terms.push({ label: `TCP of hops ${start + 2}–${end + 1}`, trips: end - start, to: 'link' });
     start = end + 1;
   }
   return terms;
 }
 
-export function units(terms) {
-  return terms.reduce((sum, [, n]) => sum + n, 0);
+/** A term's length in units of d (one link, one way). */
+export function termUnits(term) {
+  return term.trips * 2 * (term.to === 'link' ? 1 : term.to + 1);
 }
 
-/** The minimum setup time in ms over links of `delayMs` each way. */
-export function minimumMs(hops, delayMs, { pipelined = false, proxyTcp = false } = {}) {
+/**
+ * The minimum setup time in ms over links of `delayMs` each way. With `rttMs` (measured round
+ * trips to hop 1, 2, … through this very bed) those replace the nominal 2·k·d, so the bed's
+ * own cost per crossing (relays, proxies) is in the minimum too.
+ */
+export function minimumMs(hops, delayMs, { pipelined = false, proxyTcp = false, rttMs } = {}) {
   const terms = pipelined ? pipelinedTerms(hops, { proxyTcp }) : sequentialTerms(hops, { proxyTcp });
-  return units(terms) * delayMs;
+  return terms.reduce((sum, term) => {
+    const measured = term.to !== 'link' ? rttMs?.[term.to] : undefined;
+    return sum + (measured === undefined ? termUnits(term) * delayMs : term.trips * measured);
+  }, 0);
 }
 
 /** "2d + 6d + 12d = 20d": the arithmetic, for the docs. */
 export function formula(terms) {
-  return `${terms.map(([, n]) => `${n}d`).join(' + ')} = ${units(terms)}d`;
+  const total = terms.reduce((sum, term) => sum + termUnits(term), 0);
+  return `${terms.map((term) => `${termUnits(term)}d`).join(' + ')} = ${total}d`;
 }

@@ -17,14 +17,28 @@ export function fmt(value, digits) {
   return value.toFixed(2);
 }
 
+/**
+ * The median of run-by-run ratios a[i] / b[i]: runs are interleaved, so each pair saw about
+ * the same load from elsewhere, and the ratio is steadier than the ratio of two medians.
+ */
+export function pairedRatio(a, b) {
+  if (!a?.length || a.length !== b?.length) return Number.NaN;
+  return median(a.map((value, i) => value / b[i]));
+}
+
+/** "1.23×" for a ratio already computed. */
+export function times(value) {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '–';
+}
+
 /** "1.23×": how many times `value` is `reference`. */
 export function ratio(value, reference) {
   if (!Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return '–';
   return `${(value / reference).toFixed(2)}×`;
 }
 
-/** Prints `rows` (arrays of cells) under `headers`, numbers right-aligned. */
-export function printTable(title, headers, rows) {
+/** Prints a { title, headers, rows } table (lib/views.mjs) as plain text, numbers right-aligned. */
+export function printTable({ title, headers, rows }) {
   const cells = [headers, ...rows].map((row) => row.map((cell) => String(cell ?? '–')));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i]?.length ?? 0)));
   const numeric = headers.map((_, i) =>
@@ -42,4 +56,9 @@ export function printTable(title, headers, rows) {
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Indexes 0..n-1 starting at `run` mod n: a different client leads each run. */
+export function rotation(n, run) {
+  return Array.from({ length: n }, (_, i) => (i + run) % n);
 }

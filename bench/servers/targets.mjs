@@ -1,5 +1,5 @@
 // Child process: tunnel targets. `sink` holds connections open and discards what arrives;
-// `http` answers every request with a short body, keep-alive; `tls` (with cert and key PEM)
+// `echo` sends back what arrives; `http` answers every request with a short body, keep-alive; `tls` (with cert and key PEM)
 // is a TLS sink for tunnels that run TLS to the target.
 import http from 'node:http';
 import tls from 'node:tls';
@@ -15,6 +15,14 @@ function hold(socket) {
 await serveChild(async (spec) => {
   const ports = {};
   if (spec.sink) ports.sink = await listen(tcpServer(hold));
+  if (spec.echo) {
+    ports.echo = await listen(
+      tcpServer((socket) => {
+        socket.on('error', () => socket.destroy());
+        socket.pipe(socket);
+      }),
+    );
+  }
   if (spec.http) {
     const server = http.createServer({ keepAliveTimeout: 60_000, noDelay: true }, (req, res) => {
       req.resume();

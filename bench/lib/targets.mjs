@@ -1,0 +1,84 @@
+// The targets of issues #7 and #9, checked against the results files: one table row each.
+import { fmt, pairedRatio, ratio, times } from './stats.mjs';
+
+const status = (ok) => (ok ? 'met' : 'not met');
+
+function latencyRows(latency) {
+  const rows = latency.rows.filter((row) => row.results.sockschain);
+  const over = (row, key) => row.results.sockschain.medianMs / row[key];
+  const worst = (key) => Math.max(...rows.map((row) => over(row, key)));
+  const out = [
+    [
+      'Setup latency over slow links ≤ 1.10 × protocol minimum (sequential, every chain)',
+      `worst ${fmt(worst('bedMinimumMs'))}× the bed minimum, ${fmt(worst('minimumMs'))}× the nominal one`,
+      status(worst('bedMinimumMs') <= 1.1),
+    ],
+  ];
+  const row = latency.rows.find((r) => r.family.startsWith('SOCKS5+auth (bench') && r.hops === 3);
+  const piped = row?.results['sockschain pipelined']?.medianMs;
+  if (piped !== undefined) {
+    const half = piped / row.results.sockschain.medianMs;
+    out.push(
+      [
+        'Pipelined, 3 hops SOCKS5+auth: < 0.5 × sequential',
+        `${fmt(piped)} ms ÷ ${fmt(row.results.sockschain.medianMs)} ms = ${fmt(half)}`,
+        status(half < 0.5),
+      ],
+      [
+        'Pipelined, 3 hops SOCKS5+auth: ≤ 1.15 × one round trip to the last hop (+ TCP to hop 1)',
+        `${ratio(piped, row.bedPipelinedMinimumMs)} the bed's, ${ratio(piped, row.pipelinedMinimumMs)} the nominal ${fmt(row.pipelinedMinimumMs)} ms`,
+        status(piped <= 1.15 * row.bedPipelinedMinimumMs),
+      ],
+    );
+  }
+  return out;
+}
+
+function throughputRows(throughput) {
+  if (throughput.skipped) return [];
+  const runs = (name) => throughput.rows.find((row) => row.client === name)?.runs;
+  return ['sockschain chain.connect', 'sockschain agent', 'sockschain dispatcher'].map((name) => {
+    const r = pairedRatio(runs(name), runs('curl + proxychains4'));
+    return [
+      `Throughput ${name.replace('sockschain ', '')} ≥ 0.95 × curl under proxychains4`,
+      times(r),
+      status(r >= 0.95),
+    ];
+  });
+}
+
+function rpsRows(rps) {
+  if (rps.skipped) return [];
+  const pairs = [
+    ['1 hop: squid (CONNECT)', 'sockschain agent', 'https-proxy-agent'],
+    ['1 hop: squid (CONNECT)', 'sockschain dispatcher', 'undici ProxyAgent'],
+    ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
+    ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
+  ];
+  const runs = (group, client) => rps.rows.find((row) => row.group === group && row.client === client)?.runs;
+  return pairs.map(([group, own, peer]) => {
+    const r = pairedRatio(runs(group, own), runs(group, peer));
+    return [`Keep-alive req/s ${own} ≥ ${peer} (${group})`, times(r), status(r >= 1)];
+  });
+}
+
+function memoryRows(memory) {
+  return memory.rows
+    .filter((row) => row.client === 'sockschain' && !row.tls)
+    .map((row) => [
+      `Memory < 20 KiB per open raw tunnel (${row.count.toLocaleString('en-US')} tunnels)`,
+      `${fmt(row.rssKiBPerTunnel)} KiB`,
+      status(row.rssKiBPerTunnel < 20),
+    ]);
+}
+
+/** The targets table from whichever results exist ({ latency, throughput, rps, memory }). */
+export function targetsTable(results) {
+  const rows = [
+    ...(results.latency ? latencyRows(results.latency) : []),
+    ...(results.throughput ? throughputRows(results.throughput) : []),
+    ...(results.rps ? rpsRows(results.rps) : []),
+    ...(results.memory ? memoryRows(results.memory) : []),
+  ];
+  return { title: 'Targets (issues #7 and #9)', headers: ['target', 'measured', 'status'], rows };
+}
