@@ -95,7 +95,7 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
       ignored.push({ line, directive });
     } else if (directive === 'dnat') {
       unsupported.push(`line ${line}: dnat (rewriting destinations is not supported; remove it)`);
-    } else unsupported.push(`line ${line}: unknown directive "${directive}"`);
+    } else unsupported.push(`line ${line}: unknown directive "${redactUrl(directive)}"`);
   });
 
   if (unsupported.length > 0) throw invalid(`${source}: unsupported directives: ${unsupported.join('; ')}`);
