@@ -5,8 +5,8 @@
  * well-behaved proxy buffers what follows a request until its tunnel is up and then relays
  * it, so the whole run costs one round trip to its last hop instead of one per message.
  *
- * A run stops before an https:// hop (a TLS handshake is interactive) and before a hop that
- * does not take pipelined bytes. `'auto'` pipelines across every hop not yet known to refuse
+ * A run stops before an https:// hop (a TLS handshake is interactive), after an HTTP hop (see
+ * runLength), and before a hop that does not take pipelined bytes. `'auto'` pipelines across every hop not yet known to refuse
  * it; when a pipelined attempt fails and a sequential one then succeeds, the hops of that
  * run are remembered as refusing it (for this process).
  */
@@ -46,12 +46,20 @@ export function runLength(
   for (;;) {
     const next = hops[end + 1];
     if (!next || next.protocol === 'https') break;
+    // Only a SOCKS hop relays the next hop's bytes: on a refusal it closes the connection and
+    // reads nothing more. An HTTP proxy may keep the connection after a 403 or 407 (squid does)
+    // and would take the next hop's request, credentials and all, as a request of its own.
+    if (isHttp(hops[end] as Hop)) break;
     if (stopAtLastHop && end + 1 === hops.length - 1) break;
     // Hop `end` must relay the next hop's early bytes; the next hop must take its own.
     if (!acceptsPipelining(hops[end] as Hop, mode) || !acceptsPipelining(next, mode)) break;
     end++;
   }
   return end - start + 1;
+}
+
+function isHttp(hop: Hop): boolean {
+  return hop.protocol === 'http' || hop.protocol === 'https';
 }
 
 export function rememberRefusal(hops: readonly Hop[]): void {

@@ -166,6 +166,27 @@ describe('pipelined failures are reported like sequential ones', () => {
   });
 });
 
+describe('an HTTP hop never relays pipelined bytes', () => {
+  it("a 407 kept alive by hop 1 does not hand it hop 2's CONNECT and credentials", async () => {
+    const second = await startHttpProxy({ auth: { username: 'eve', password: 'hop2-secret' } });
+    fixtures.push(second);
+    const chain = new Chain(
+      [
+        hopUrl('http', http, { user: USER, pass: 'wrong' }),
+        hopUrl('http', second, { user: 'eve', pass: 'hop2-secret' }),
+      ],
+      { pipeline: true },
+    );
+    await expectChainError(chain.connect({ host: '127.0.0.1', port: echoServer.port }), {
+      code: 'AUTH_FAILED',
+      hopIndex: 0,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.stringify(http.log)).not.toContain('hop2-secret');
+    expect(JSON.stringify(http.log)).not.toContain(Buffer.from('eve:hop2-secret').toString('base64'));
+  });
+});
+
 describe("pipeline: 'auto'", () => {
   it('falls back to sequential once on a hop that drops early bytes, then remembers it', async () => {
     const lossy = await countingRelay(socksA.port, { dropAfterGreeting: true });
