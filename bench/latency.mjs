@@ -127,6 +127,7 @@ for (const [f, family] of families.entries()) {
       family: family.name,
       hops: n,
       chain: hops.map((hop) => hop.name ?? `${hop.protocol}${hop.auth ? '+auth' : ''}`),
+      shape,
       minimumMs: minimumMs(shape, DELAY),
       pipelinedMinimumMs: minimumMs(shape, DELAY, { pipelined: true }),
       roundTripsMs: rttMs.slice(0, n),

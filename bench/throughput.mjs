@@ -1,7 +1,8 @@
 // Benchmark 3, throughput: one large download (BENCH_BYTES, default 1 GiB) from the test
 // bed's origin through a 3-hop chain of real proxies (squid → dante → microsocks), with
 // chain.connect, the agent and the dispatcher, against curl under proxychains4 on the same
-// chain and against direct transfers (curl, and a node socket).
+// chain and against direct transfers (curl, and a node socket). Controls: a node socket,
+// node:http and undici run under proxychains4 (the same read paths, set up by proxychains).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { scaled } from './lib/config.mjs';
@@ -51,7 +52,8 @@ const curl = (prefix) =>
     const [bytes, seconds] = stdout.trim().split(' ').map(Number);
     return { bytes, ms: seconds * 1000 };
   });
-const nodeGet = (prefix) => external(prefix, [process.execPath, RAW_GET, url.href], (out) => JSON.parse(out));
+const nodeGet = (prefix, mode) =>
+  external(prefix, [process.execPath, RAW_GET, mode, url.href], (out) => JSON.parse(out));
 
 /** Times `transfer` (which resolves with the bytes received) from its first step to the last byte. */
 async function timed(transfer) {
@@ -70,9 +72,15 @@ const clients = [
   ['sockschain agent', () => timed(() => agentGet(url, agent))],
   ['sockschain dispatcher', () => timed(() => dispatcherGet(url, dispatcher))],
 ];
-// The control: the same node read loop as chain.connect's, with proxychains4 doing the setup.
-if (pc)
-  clients.push(['curl + proxychains4', () => curl(pc)], ['node socket + proxychains4', () => nodeGet(pc)]);
+// Controls: the same node clients with proxychains4 doing the setup instead of sockschain.
+if (pc) {
+  clients.push(
+    ['curl + proxychains4', () => curl(pc)],
+    ['node socket + proxychains4', () => nodeGet(pc, 'socket')],
+    ['node:http + proxychains4', () => nodeGet(pc, 'http')],
+    ['undici + proxychains4', () => nodeGet(pc, 'undici')],
+  );
+}
 
 const results = new Map(clients.map(([name]) => [name, { mb: [], cpu: [] }]));
 for (let round = 0; round < RUNS; round++) {

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Writes the tables of bench/results/*.json into docs/benchmarks.md, each between its
-// markers (<!-- bench:NAME --> … <!-- /bench:NAME -->), and prints the targets table.
+// Writes the tables of bench/results/*.json into docs/benchmarks.md and docs/performance.md,
+// each between its markers (<!-- bench:NAME --> … <!-- /bench:NAME -->), and prints the
+// targets table.
 // The prose around them is written by hand. Usage: node scripts/bench-tables.mjs
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { printTable } from '../bench/lib/stats.mjs';
 import { targetsTable } from '../bench/lib/targets.mjs';
-import { VIEWS } from '../bench/lib/views.mjs';
+import { roundTripTables, VIEWS } from '../bench/lib/views.mjs';
 
 const ROOT = new URL('../', import.meta.url);
-const DOC = new URL('docs/benchmarks.md', ROOT);
+const DOCS = [new URL('docs/benchmarks.md', ROOT), new URL('docs/performance.md', ROOT)];
 
 const results = {};
 for (const name of Object.keys(VIEWS)) {
@@ -50,13 +51,16 @@ for (const [name, data] of Object.entries(results)) {
   sections[name] = VIEWS[name](data).map(markdown).join('\n\n');
 }
 
-if (existsSync(DOC)) {
-  let doc = readFileSync(DOC, 'utf8');
+if (results.latency) sections.roundtrips = roundTripTables(results.latency).map(markdown).join('\n\n');
+
+for (const doc of DOCS) {
+  if (!existsSync(doc)) continue;
+  let text = readFileSync(doc, 'utf8');
   for (const [name, body] of Object.entries(sections)) {
     const pattern = new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(\\n<!-- /bench:${name} -->)`);
-    doc = doc.replace(pattern, (_, open, close) => `${open}${body}${close}`);
+    text = text.replace(pattern, (_, open, close) => `${open}${body}${close}`);
   }
-  writeFileSync(DOC, doc);
-  console.log('updated the tables of docs/benchmarks.md');
+  writeFileSync(doc, text);
+  console.log(`updated the tables of ${doc.pathname.slice(ROOT.pathname.length)}`);
 }
 printTable(targetsTable(results));

@@ -37,11 +37,17 @@ function latencyRows(latency) {
 function throughputRows(throughput) {
   if (throughput.skipped) return [];
   const runs = (name) => throughput.rows.find((row) => row.client === name)?.runs;
-  return ['sockschain chain.connect', 'sockschain agent', 'sockschain dispatcher'].map((name) => {
+  const controls = {
+    'sockschain chain.connect': 'node socket + proxychains4',
+    'sockschain agent': 'node:http + proxychains4',
+    'sockschain dispatcher': 'undici + proxychains4',
+  };
+  return Object.entries(controls).map(([name, control]) => {
     const r = pairedRatio(runs(name), runs('curl + proxychains4'));
+    const same = pairedRatio(runs(name), runs(control));
     return [
       `Throughput ${name.replace('sockschain ', '')} ≥ 0.95 × curl under proxychains4`,
-      times(r),
+      `${times(r)} (${times(same)} ${control})`,
       status(r >= 0.95),
     ];
   });

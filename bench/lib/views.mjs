@@ -1,6 +1,7 @@
 // The tables of each benchmark, built from its results JSON: printed by the bench scripts
 // and written into docs/benchmarks.md by scripts/bench-tables.mjs, so both always agree.
 // A table is { title, headers, rows } with rows of strings.
+import { formula, pipelinedTerms, sequentialTerms } from './rtt-model.mjs';
 import { fmt, pairedRatio, ratio, times } from './stats.mjs';
 
 const isPeer = (client) => !client.startsWith('sockschain');
@@ -148,6 +149,43 @@ export function memoryTables(data) {
         fmt(row.heapKiBPerTunnel),
         fmt(row.externalKiBPerTunnel),
         `${fmt(row.rssBeforeMiB)} → ${fmt(row.rssAfterMiB)}`,
+      ]),
+    },
+  ];
+}
+
+/** docs/performance.md: the round-trip arithmetic next to what was measured. */
+export function roundTripTables(data) {
+  const rows = data.rows.filter((row) => row.shape);
+  const ms = (row, name) => fmt(row.results[name]?.medianMs);
+  return [
+    {
+      title: `Round trips, d = ${data.delayMs} ms per link each way (ms; measured: median of ${data.runs})`,
+      headers: [
+        'chain',
+        'hops',
+        'measured round trip to hop 1, 2, …',
+        'sequential: arithmetic',
+        'minimum',
+        'bed minimum',
+        'measured',
+        'pipelined: arithmetic',
+        'minimum',
+        'bed minimum',
+        'measured',
+      ],
+      rows: rows.map((row) => [
+        row.family,
+        String(row.hops),
+        row.roundTripsMs.map((v) => fmt(v)).join(', '),
+        formula(sequentialTerms(row.shape)),
+        fmt(row.minimumMs),
+        fmt(row.bedMinimumMs),
+        ms(row, 'sockschain'),
+        formula(pipelinedTerms(row.shape)),
+        fmt(row.pipelinedMinimumMs),
+        fmt(row.bedPipelinedMinimumMs),
+        ms(row, 'sockschain pipelined'),
       ]),
     },
   ];
