@@ -4,7 +4,7 @@
 // client on the same chain; sockschain with and without pipelining.
 import { startChild } from './lib/child.mjs';
 import { BENCH_AUTH, scaled } from './lib/config.mjs';
-import { sockschain, socksPackage } from './lib/peers.mjs';
+import { pipelines, sockschain, socksPackage } from './lib/peers.mjs';
 import { hasProxychains, proxychainsConf, proxychainsConnects } from './lib/proxychains.mjs';
 import { writeResults } from './lib/results.mjs';
 import { minimumMs } from './lib/rtt-model.mjs';
@@ -57,8 +57,7 @@ const relays = await startChild('relays', { links });
 
 function clientsFor(hops, family) {
   const clients = [['sockschain', () => sockschain(hops)]];
-  if (hops.every((hop) => hop.pipelining !== false))
-    clients.push(['sockschain pipelined', () => sockschain(hops, { pipeline: true })]);
+  if (pipelines(hops)) clients.push(['sockschain pipelined', () => sockschain(hops, { pipeline: true })]);
   if (family.peers.includes('socks')) clients.push(['socks', () => socksPackage(hops)]);
   return clients;
 }

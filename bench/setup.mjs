@@ -6,7 +6,7 @@
 import { startChild } from './lib/child.mjs';
 import { BENCH_AUTH, scaled } from './lib/config.mjs';
 import { openMany } from './lib/load.mjs';
-import { httpsProxyAgent, sockschain, socksPackage, socksProxyAgent } from './lib/peers.mjs';
+import { httpsProxyAgent, pipelines, sockschain, socksPackage, socksProxyAgent } from './lib/peers.mjs';
 import { writeResults } from './lib/results.mjs';
 import { median, printTable, rotation, sleep } from './lib/stats.mjs';
 import { loadTestbed } from './lib/testbed.mjs';
@@ -18,10 +18,7 @@ const IN_FLIGHT = 64;
 function clientsFor(hops) {
   const socksOnly = hops.every((hop) => hop.protocol === 'socks5');
   const clients = [['sockschain', () => sockschain(hops)]];
-  // Pipelining changes nothing for one HTTP hop (a single request either way).
-  const oneWrite = hops.length === 1 && hops[0].protocol === 'http';
-  if (!oneWrite && hops.every((hop) => hop.pipelining !== false))
-    clients.push(['sockschain pipelined', () => sockschain(hops, { pipeline: true })]);
+  if (pipelines(hops)) clients.push(['sockschain pipelined', () => sockschain(hops, { pipeline: true })]);
   if (socksOnly) clients.push(['socks', () => socksPackage(hops)]);
   if (hops.length === 1 && hops[0].protocol === 'http')
     clients.push(['https-proxy-agent', () => httpsProxyAgent(hops[0])]);
@@ -99,7 +96,7 @@ let testbed = [];
 const bed = await loadTestbed(['squid-basic', 'microsocks-auth', 'dante-open']);
 if (bed) {
   await sleep(2000);
-  const realPlan = { warmup: scaled(50), sequential: scaled(100), parallel: scaled(300), runs: 3 };
+  const realPlan = { warmup: scaled(150), sequential: scaled(100), parallel: scaled(300), runs: 3 };
   const squid = bed.hop('squid-basic');
   const micro = bed.hop('microsocks-auth');
   const dante = bed.hop('dante-open');

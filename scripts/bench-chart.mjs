@@ -46,7 +46,11 @@ const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').
 function panel(family, rows, ox, oy) {
   const hops = rows.map((r) => r.hops);
   const values = (s) => rows.map((r) => (s.value ? s.value(r) : r.results[s.key]?.medianMs));
-  const series = SERIES.filter((s) => values(s).some((v) => Number.isFinite(v)));
+  const piped = rows.some((r) => r.results['sockschain pipelined']);
+  // The pipelined minimum only where sockschain pipelined (not through microsocks, not HTTP-only).
+  const series = SERIES.filter(
+    (s) => values(s).some((v) => Number.isFinite(v)) && (s.key !== 'pipelinedMinimum' || piped),
+  );
   const maxY = Math.max(...series.flatMap((s) => values(s).filter(Number.isFinite)));
   const step = niceStep(maxY);
   const top = Math.ceil(maxY / step) * step;

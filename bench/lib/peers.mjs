@@ -14,6 +14,18 @@ export function hopUrl(hop) {
   return `${hop.protocol}://${creds}${hop.host}:${hop.port}`;
 }
 
+/**
+ * Whether `pipeline: true` changes anything on this chain: it writes a SOCKS hop's messages,
+ * and the next hops' behind a SOCKS hop, together; an HTTP hop's CONNECT is one message and
+ * no hop's bytes ride behind it (src/pipeline.ts). And every hop must take early bytes
+ * (`pipelining: false` marks one that does not, like microsocks).
+ */
+export function pipelines(hops) {
+  return (
+    hops.some((hop) => hop.protocol.startsWith('socks')) && hops.every((hop) => hop.pipelining !== false)
+  );
+}
+
 export function sockschain(hops, options = {}) {
   const chain = new Chain(hops.map(hopUrl), options);
   return { open: (target) => chain.connect(target), close: () => chain.close(), chain };

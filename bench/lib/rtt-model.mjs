@@ -11,9 +11,11 @@
 // for the previous reply:
 //   HTTP CONNECT: 1 (Basic credentials ride on the request), SOCKS4/4a: 1,
 //   SOCKS5: 2 (method choice, CONNECT), SOCKS5 with user/password: 3 (+ RFC 1929 auth).
-// Pipelined setup: once a hop is reached, the requests of every following hop up to the next
-// https:// hop are written at once, and the last reply comes back after one round trip to the
-// last hop of that run.
+// Pipelined setup: once a hop is reached, its requests and those of the following hops are
+// written at once, and the last reply comes back after one round trip to the last hop of that
+// run. A run ends before an https:// hop (TLS is interactive) and after an HTTP hop: only a
+// SOCKS hop relays the next hop's bytes (src/pipeline.ts: an HTTP proxy may keep the
+// connection after refusing, and would read the next hop's CONNECT as a request of its own).
 //
 // `proxyTcp`: a proxy's own TCP handshake with the next hop also crosses a link (2·d per hop
 // after the first). The delay relays accept connections locally, so the bench does not pay it
@@ -25,6 +27,10 @@
 export function handshakeRounds(hop) {
   if (hop.protocol === 'socks5') return hop.auth ? 3 : 2;
   return 1;
+}
+
+function isHttp(hop) {
+  return hop.protocol === 'http' || hop.protocol === 'https';
 }
 
 function tlsRounds(hop) {
@@ -49,7 +55,7 @@ export function pipelinedTerms(hops, { proxyTcp = false } = {}) {
   let start = 0;
   while (start < hops.length) {
     let end = start;
-    while (end + 1 < hops.length && hops[end + 1].protocol !== 'https') end++;
+    while (end + 1 < hops.length && hops[end + 1].protocol !== 'https' && !isHttp(hops[end])) end++;
     if (tlsRounds(hops[start])) terms.push({ label: `TLS with hop ${start + 1}`, trips: 1, to: start });
     terms.push({ label: `hops ${start + 1}–${end + 1}: one round trip`, trips: 1, to: end });
     if (proxyTcp && end > start)
