@@ -20,8 +20,12 @@ for (const name of Object.keys(VIEWS)) {
 const cell = (text) => String(text).replace(/\|/g, '\\|');
 
 function markdown({ title, headers, rows }) {
+  // Right-align the columns of figures (empty cells allowed, the first column never).
   const numeric = headers.map(
-    (_, i) => i > 0 && rows.every((row) => /^[-–\d.,×%+→ a-zA-Z/]*$/.test(row[i]) && /\d|–/.test(row[i])),
+    (_, i) =>
+      i > 0 &&
+      rows.some((row) => row[i] !== '') &&
+      rows.every((row) => row[i] === '' || /^[-–\d.,×%+→ ]*[a-zA-Z/×]*$/.test(row[i])),
   );
   const lines = [`**${title}**`, '', `| ${headers.map(cell).join(' | ')} |`];
   lines.push(`| ${headers.map((_, i) => (numeric[i] ? '---:' : '---')).join(' | ')} |`);
@@ -57,8 +61,8 @@ for (const doc of DOCS) {
   if (!existsSync(doc)) continue;
   let text = readFileSync(doc, 'utf8');
   for (const [name, body] of Object.entries(sections)) {
-    const pattern = new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(\\n<!-- /bench:${name} -->)`);
-    text = text.replace(pattern, (_, open, close) => `${open}${body}${close}`);
+    const pattern = new RegExp(`(<!-- bench:${name} -->)[\\s\\S]*?(<!-- /bench:${name} -->)`);
+    text = text.replace(pattern, (_, open, close) => `${open}\n${body}\n${close}`);
   }
   writeFileSync(doc, text);
   console.log(`updated the tables of ${doc.pathname.slice(ROOT.pathname.length)}`);

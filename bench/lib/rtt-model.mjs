@@ -83,8 +83,12 @@ export function minimumMs(hops, delayMs, { pipelined = false, proxyTcp = false, 
   }, 0);
 }
 
-/** "2d + 6d + 12d = 20d": the arithmetic, for the docs. */
+/** "2d + 3×2d + 3×4d = 20d": the arithmetic, for the docs. */
 export function formula(terms) {
   const total = terms.reduce((sum, term) => sum + termUnits(term), 0);
-  return `${terms.map((term) => `${termUnits(term)}d`).join(' + ')} = ${total}d`;
+  const text = (term) => {
+    const one = termUnits(term) / term.trips;
+    return term.trips > 1 ? `${term.trips}×${one}d` : `${one}d`;
+  };
+  return `${terms.map(text).join(' + ')} = ${total}d`;
 }

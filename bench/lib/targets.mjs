@@ -61,10 +61,11 @@ function rpsRows(rps) {
     ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
     ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
   ];
-  const runs = (group, client) => rps.rows.find((row) => row.group === group && row.client === client)?.runs;
+  const row = (group, client) => rps.rows.find((r) => r.group === group && r.client === client);
   return pairs.map(([group, own, peer]) => {
-    const r = pairedRatio(runs(group, own), runs(group, peer));
-    return [`Keep-alive req/s ${own} ≥ ${peer} (${group})`, times(r), status(r >= 1)];
+    const r = pairedRatio(row(group, own)?.runs, row(group, peer)?.runs);
+    const cpu = `client CPU ${fmt(row(group, own)?.cpuUsPerRequest)} vs ${fmt(row(group, peer)?.cpuUsPerRequest)} µs/request`;
+    return [`Keep-alive req/s ${own} ≥ ${peer} (${group})`, `${times(r)} (${cpu})`, status(r >= 1)];
   });
 }
 

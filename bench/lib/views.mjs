@@ -156,7 +156,10 @@ export function memoryTables(data) {
 
 /** docs/performance.md: the round-trip arithmetic next to what was measured. */
 export function roundTripTables(data) {
-  const rows = data.rows.filter((row) => row.shape);
+  // Chains sockschain pipelined, and HTTP-only ones (where pipelining changes nothing).
+  const rows = data.rows.filter(
+    (row) => row.shape && (row.results['sockschain pipelined'] || row.pipelinedMinimumMs === row.minimumMs),
+  );
   const ms = (row, name) => fmt(row.results[name]?.medianMs);
   return [
     {
