@@ -10,9 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # 10,000 open tunnels need more descriptors than the usual soft limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-if ! scripts/testbed/status.sh >/dev/null 2>&1; then
+# TESTBED_STATE: the test bed's state directory (default .testbed), as the bench scripts read it.
+state=()
+[[ -z ${TESTBED_STATE:-} ]] || state=("$TESTBED_STATE")
+if ! scripts/testbed/status.sh "${state[@]}" >/dev/null 2>&1; then
   if [[ $(id -u) == 0 ]]; then
-    scripts/testbed/start.sh >/dev/null || echo "test bed did not start: real-proxy benchmarks will be skipped"
+    scripts/testbed/start.sh "${state[@]}" >/dev/null || echo "test bed did not start: real-proxy benchmarks will be skipped"
   else
     echo "test bed is down (sudo scripts/testbed/start.sh): real-proxy benchmarks will be skipped"
   fi
