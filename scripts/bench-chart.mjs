@@ -106,8 +106,8 @@ const width = PANEL.width * COLUMNS;
 const height = 40 + PANEL.height * panelRows + legendHeight;
 const parts = [
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
-  '<style>.title{font-size:13px;font-weight:600}.tick{font-size:11px;fill:#444}.axis{font-size:11px;fill:#444}.grid{stroke:#e4e4e4}.legend{font-size:12px}</style>',
   `<title>Tunnel setup latency against hop count: sockschain, its peers and the protocol minimum</title>`,
+  '<style>.title{font-size:13px;font-weight:600}.tick{font-size:11px;fill:#444}.axis{font-size:11px;fill:#444}.grid{stroke:#e4e4e4}.legend{font-size:12px}</style>',
   '<rect width="100%" height="100%" fill="#fff"/>',
   `<text x="12" y="24" font-size="15" font-weight="600">Tunnel setup latency, ${data.delayMs} ms per link each way (median of ${data.runs})</text>`,
 ];
