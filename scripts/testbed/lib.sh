@@ -6,11 +6,42 @@ TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$TESTBED_DIR/../.." && pwd)
 
 testbed_init_state() { # [STATE_DIR]  (default: $TESTBED_STATE, else REPO/.testbed)
-  local dir=${1:-${TESTBED_STATE:-$REPO/.testbed}}
+  local explicit=${1:-${TESTBED_STATE:-}} dir
+  dir=${explicit:-$REPO/.testbed}
+  # squid, tinyproxy, dante and stunnel drop to unprivileged users (proxy, nobody) and must
+  # reach their files here. A checkout under a folder others cannot enter (mktemp -d, /root,
+  # a 0700 home) would make them exit at start: the default state then lives in a world-
+  # searchable folder outside the checkout, and REPO/.testbed is a symlink to it.
+  if [[ -z $explicit && ! -L $dir ]] && ! testbed_reachable "$REPO"; then
+    local outside
+    outside=/var/tmp/sockschain-testbed-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
+    mkdir -p "$outside" && chmod 755 "$outside"
+    [[ -d $dir ]] && rm -rf "$dir"
+    ln -sfn "$outside" "$dir"
+  fi
   mkdir -p "$dir"
   STATE=$(cd "$dir" && pwd -P)
+  if ! testbed_reachable "$STATE"; then
+    echo "testbed: the state directory $STATE is not reachable by the proxies' users (proxy," \
+      "nobody): a folder above it lacks o+x. Run 'chmod o+x' on that folder, or pass a state" \
+      "directory elsewhere (TESTBED_STATE=/var/tmp/testbed)" >&2
+    return 1
+  fi
   RUN=$STATE/run
   mkdir -p "$RUN"
+}
+
+# True when an unprivileged user can enter DIR (every folder above it searchable).
+testbed_reachable() { # DIR
+  if command -v runuser >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    runuser -u nobody -- test -x "$1" 2>/dev/null
+    return
+  fi
+  local d=$1
+  while [[ $d != / && -n $d ]]; do
+    [[ $(stat -Lc %A "$d" 2>/dev/null) == *x ]] || return 1
+    d=$(dirname "$d")
+  done
 }
 
 HOST=127.0.0.1
