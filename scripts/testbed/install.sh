@@ -6,9 +6,10 @@ set -euo pipefail
 CHECK_ONLY=0
 [[ ${1:-} == --check ]] && CHECK_ONLY=1
 
+# One line per purpose, so that each suite names what it needs.
 PACKAGES=(
-  squid tinyproxy dante-server microsocks openssh-server openssh-client
-  stunnel4 apache2-utils openssl proxychains4 curl
+  squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
+  stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
