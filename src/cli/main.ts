@@ -10,6 +10,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   serve: () => import('./serve.js'),
   fetch: () => import('./fetch.js'),
   demo: () => import('./demo.js'),
+  connect: () => import('./connect.js'),
+  run: () => import('./run.js'),
 };
 
 const HELP = `sockschain: open TCP tunnels through a chain of HTTP, HTTPS, SOCKS4/4a and SOCKS5 proxies
@@ -22,6 +24,8 @@ Commands:
   check [FILE|URL]   health-check a list of proxies
   serve              run a local SOCKS/HTTP proxy that forwards through the chain
   fetch URL          an HTTP request through the chain, body to stdout
+  connect HOST:PORT  one tunnel relayed to stdin/stdout (ssh ProxyCommand, scripts)
+  run -- CMD [ARGS]  run CMD with its proxy variables pointing at a private local proxy
 
 The chain comes from --chain URLS, --config FILE, or the environment (PROXY_CHAIN, *_PROXY).
 Run 'sockschain <command> --help' for a command's options; docs/cli.md has them all.
