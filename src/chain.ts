@@ -5,6 +5,7 @@
 import type net from 'node:net';
 import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
+import { ChainSocket, type ChainSocketOptions } from './adapters/chain-socket.js';
 import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
 import { type ChainAgent, type ChainAgentOptions, createAgent } from './adapters/http-agent.js';
 import {
@@ -166,6 +167,15 @@ export class Chain {
         }),
       { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
     );
+  }
+
+  /**
+   * A socket-like Duplex returned at once, as net.createConnection does: it opens its tunnel
+   * in the background, emits 'connect' when it is up, queues writes until then, and fails
+   * with the ChainError. Without a target it waits for `socket.connect(port, host)` (pg).
+   */
+  createConnection(target?: TargetInput, options: ChainSocketOptions = {}): ChainSocket {
+    return new ChainSocket((dest, connectOptions) => this.connect(dest, connectOptions), target, options);
   }
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */

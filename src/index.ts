@@ -1,3 +1,4 @@
+export { ChainSocket, type ChainSocketOptions } from './adapters/chain-socket.js';
 export { ChainDispatcher, type ChainDispatcherOptions } from './adapters/dispatcher.js';
 export { ChainAgent, type ChainAgentOptions } from './adapters/http-agent.js';
 export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
