@@ -10,6 +10,8 @@ CHECK_ONLY=0
 PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
+  wget git python3 golang-go                                             # programs suite (run, connect)
+  postgresql redis-server mariadb-server exim4-daemon-light              # database clients suite
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
