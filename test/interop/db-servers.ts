@@ -1,0 +1,149 @@
+/**
+ * Real database servers from Debian for the database-client suite, each started here on its
+ * own port with its state in a temp dir and stopped at the end: PostgreSQL, Redis, MariaDB.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stopGroup, waitForPort } from './own-servers.js';
+
+export interface DbServer {
+  host: string;
+  port: number;
+  password: string;
+  stop(): Promise<void>;
+}
+
+function idOf(user: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function started(child: ChildProcess, port: number, name: string, ms = 30_000): Promise<void> {
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  await Promise.race([
+    waitForPort(port, ms),
+    new Promise((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${output.slice(-2000)}`))),
+    ),
+  ]);
+}
+
+function temp(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sockschain-${prefix}-`));
+}
+
+/** PostgreSQL (initdb as user postgres), scram-sha-256 for TCP from 127.0.0.1. */
+export async function startPostgres(port: number): Promise<DbServer> {
+  const dir = temp('pg');
+  const password = 'pg-secret-for-tests';
+  const postgres = idOf('postgres');
+  chownSync(dir, postgres.uid, postgres.gid);
+  writeFileSync(join(dir, 'pw'), `${password}\n`);
+  chownSync(join(dir, 'pw'), postgres.uid, postgres.gid);
+  const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
+  const bin = `/usr/lib/postgresql/${version}/bin`;
+  const data = join(dir, 'data');
+  execFileSync(
+    `${bin}/initdb`,
+    ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${join(dir, 'pw')}`, '-E', 'UTF8'],
+    { ...postgres, stdio: 'pipe', cwd: dir },
+  );
+  const child = spawn(
+    `${bin}/postgres`,
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+    ],
+    { ...postgres, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await started(child, port, 'postgres');
+  return {
+    host: '127.0.0.1',
+    port,
+    password,
+    stop: () => stopGroup(child).finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+/** redis-server, no persistence, a password required. */
+export async function startRedis(port: number): Promise<DbServer> {
+  const dir = temp('redis');
+  const password = 'redis-secret-for-tests';
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--requirepass',
+      password,
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await started(child, port, 'redis-server');
+  return {
+    host: '127.0.0.1',
+    port,
+    password,
+    stop: () => stopGroup(child).finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+/**
+ * MariaDB: system tables from mariadb-install-db, then mariadbd with --skip-grant-tables
+ * (any user and password is let in: the suite is about the transport, not MariaDB's accounts).
+ */
+export async function startMariadb(port: number): Promise<DbServer> {
+  const dir = temp('mariadb');
+  const data = join(dir, 'data');
+  execFileSync(
+    'mariadb-install-db',
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--user=root',
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { stdio: 'pipe' },
+  );
+  const child = spawn(
+    'mariadbd',
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${join(dir, 'mariadb.sock')}`,
+      `--pid-file=${join(dir, 'mariadb.pid')}`,
+      '--user=root',
+      '--skip-grant-tables',
+      '--skip-name-resolve',
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await started(child, port, 'mariadbd', 60_000);
+  return {
+    host: '127.0.0.1',
+    port,
+    password: '',
+    stop: () => stopGroup(child).finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
