@@ -1,26 +1,36 @@
 /**
  * Database and protocol clients in Node through `chain.createConnection` / `chain.connect`,
  * against real servers started here: PostgreSQL with pg (a 5 MB result, a Pool), Redis with
- * ioredis (a Connector), MariaDB with mysql2 (a `stream` factory), SSH with ssh2 (`sock`).
+ * ioredis (a Connector), MariaDB with mysql2 (a `stream` factory), SMTP (exim4) with
+ * nodemailer (`getSocket`), SSH with ssh2 (`sock`).
  * These are the recipes of docs/recipes.md. The first hop is a squid of this suite's own:
  * its access.log must show one tunnel per client connection.
  */
 
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { AbstractConnector, Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
+import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { Client as SshClient } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain } from '../../src/index.js';
-import { type DbServer, startMariadb, startPostgres, startRedis } from './db-servers.js';
+import {
+  type DbServer,
+  type MailServer,
+  startExim,
+  startMariadb,
+  startPostgres,
+  startRedis,
+} from './db-servers.js';
 import { type OwnSquid, type OwnSshd, startOwnSquid, startOwnSshd } from './own-servers.js';
 import { chainOptions, hopUrl, server } from './servers.js';
 import { useTestbed } from './use-testbed.js';
 
 const testbed = useTestbed();
 /** Ports of this suite (14100-14199 is kept for the program and client suites). */
-const PORTS = { squid: 14111, sshd: 14123, postgres: 14132, redis: 14133, mariadb: 14134 };
+const PORTS = { squid: 14111, sshd: 14123, postgres: 14132, redis: 14133, mariadb: 14134, smtp: 14135 };
 
 describe.runIf(testbed)('database clients through chain.createConnection', () => {
   const bed = testbed as NonNullable<typeof testbed>;
@@ -154,6 +164,44 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
       const [rows] = await connection.query('select 6 * 7 as answer, version() as v');
       expect(rows).toMatchObject([{ answer: 42, v: expect.stringMatching(/MariaDB/) }]);
       await connection.end();
+      await expectTunnels(before, 1);
+    });
+  });
+
+  describe('SMTP with nodemailer', () => {
+    let smtp: MailServer;
+    beforeAll(async () => {
+      smtp = await startExim(PORTS.smtp);
+    }, 60_000);
+    afterAll(async () => smtp?.stop());
+
+    it('getSocket hands over a tunnel from chain.connect', async () => {
+      const before = tunnels();
+      const transport = nodemailer.createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: false,
+        ignoreTLS: true,
+        // nodemailer takes the socket as connected: chain.connect resolves once the tunnel is up.
+        getSocket: (
+          options: { host?: string; port?: number },
+          callback: (error: Error | null, socket?: { connection: Socket }) => void,
+        ) => {
+          chain.connect({ host: options.host as string, port: options.port as number }).then(
+            (connection) => callback(null, { connection }),
+            (error: Error) => callback(error),
+          );
+        },
+      } as Parameters<typeof nodemailer.createTransport>[0]);
+      const info = await transport.sendMail({
+        from: 'sender@sockschain-test',
+        to: 'postmaster@sockschain-test',
+        subject: 'through the chain',
+        text: 'hello from nodemailer',
+      });
+      expect(info.accepted).toEqual(['postmaster@sockschain-test']);
+      expect(smtp.log()).toMatch(/<= sender@sockschain-test H=.*\[127\.0\.0\.1\].* T="through the chain"/);
+      transport.close();
       await expectTunnels(before, 1);
     });
   });

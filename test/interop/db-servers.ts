@@ -1,9 +1,9 @@
 /**
  * Real database servers from Debian for the database-client suite, each started here on its
- * own port with its state in a temp dir and stopped at the end: PostgreSQL, Redis, MariaDB.
+ * own port with its state in a temp dir and stopped at the end: PostgreSQL, Redis, MariaDB, exim4.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopGroup, waitForPort } from './own-servers.js';
@@ -146,4 +146,62 @@ export async function startMariadb(port: number): Promise<DbServer> {
     password: '',
     stop: () => stopGroup(child).finally(() => rmSync(dir, { recursive: true, force: true })),
   };
+}
+
+export interface MailServer extends DbServer {
+  /** exim's main and panic logs: one `<=` line with T="subject" per message received. */
+  log(): string;
+}
+
+/**
+ * exim4 in the foreground with a config of its own: accepts any mail and drops it; what it
+ * received is in its main log (sender, size, subject).
+ */
+export async function startExim(port: number): Promise<MailServer> {
+  const dir = temp('exim');
+  for (const sub of ['spool', 'log']) execFileSync('mkdir', ['-p', join(dir, sub)]);
+  // exim drops privileges for a -C config: the spool and logs must be writable by anyone.
+  execFileSync('chmod', ['-R', '777', dir]);
+  writeFileSync(
+    join(dir, 'exim.conf'),
+    `primary_hostname = sockschain-test
+daemon_smtp_ports = ${port}
+local_interfaces = 127.0.0.1
+spool_directory = ${dir}/spool
+log_file_path = ${dir}/log/%slog
+acl_smtp_rcpt = acl_check_rcpt
+host_lookup =
+rfc1413_hosts =
+log_selector = +subject
+
+begin acl
+acl_check_rcpt:
+  accept
+
+begin routers
+drop:
+  driver = redirect
+  data = :blackhole:
+`,
+  );
+  const child = spawn('exim4', ['-C', join(dir, 'exim.conf'), '-bdf', '-odf'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await started(child, port, 'exim4');
+  return {
+    host: '127.0.0.1',
+    port,
+    password: '',
+    log: () => ['mainlog', 'paniclog'].map((f) => readOrEmpty(join(dir, 'log', f))).join('\n'),
+    stop: () => stopGroup(child).finally(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
