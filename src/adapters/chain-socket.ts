@@ -133,6 +133,7 @@ export class ChainSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#opening = false;
     this.#abort.abort(error ?? undefined);
     this.#socket?.destroy();
     for (const { callback: cb } of this.#queued)
@@ -179,8 +180,9 @@ export class ChainSocket extends Duplex {
   }
 
   get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.destroyed) return 'closed';
     if (this.#opening) return 'opening';
-    if (!this.#socket || this.destroyed) return 'closed';
+    if (!this.#socket) return 'closed';
     if (this.readable && this.writable) return 'open';
     return this.readable ? 'readOnly' : this.writable ? 'writeOnly' : 'closed';
   }
