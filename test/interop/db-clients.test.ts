@@ -8,13 +8,12 @@
  */
 
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { AbstractConnector, Redis } from 'ioredis';
-import mysql from 'mysql2/promise';
-import nodemailer from 'nodemailer';
-import pg from 'pg';
-import { Client as SshClient } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mysqlConnection } from '../../docs/recipes/mysql.js';
+import { mailTransport } from '../../docs/recipes/nodemailer.js';
+import { pgClient, pgPool } from '../../docs/recipes/pg.js';
+import { redisThroughChain } from '../../docs/recipes/redis.js';
+import { sshExec } from '../../docs/recipes/ssh2.js';
 import { Chain } from '../../src/index.js';
 import {
   type DbServer,
@@ -69,13 +68,11 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
       user: 'postgres',
       password: db.password,
       database: 'postgres',
-      // pg calls stream.connect(port, host) itself: the socket waits for it.
-      stream: () => chain.createConnection(),
     });
 
     it('a Client reads a 5 MB result through the chain', async () => {
       const before = tunnels();
-      const client = new pg.Client(config());
+      const client = pgClient(chain, config());
       await client.connect();
       const { rows } = await client.query<{ big: string }>("select repeat('x', 5 * 1024 * 1024) as big");
       expect(rows[0]?.big.length).toBe(5 * 1024 * 1024);
@@ -85,7 +82,7 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('a Pool of 3 runs 9 queries on at most 3 tunnels', async () => {
       const before = tunnels();
-      const pool = new pg.Pool({ ...config(), max: 3 });
+      const pool = pgPool(chain, { ...config(), max: 3 });
       const results = await Promise.all(
         Array.from({ length: 9 }, (_, i) =>
           pool.query<{ n: number }>('select $1::int * 2 as n, pg_sleep(0.05)', [i]),
@@ -99,8 +96,7 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('a hop failure reaches pg as the ChainError', async () => {
       const bad = new Chain([squid.url, hopUrl(bed, dante, 'wrong')], chainOptions(bed));
-      const client = new pg.Client({ ...config(), stream: () => bad.createConnection() });
-      await expect(client.connect()).rejects.toMatchObject({
+      await expect(pgClient(bad, config()).connect()).rejects.toMatchObject({
         name: 'ChainError',
         code: 'AUTH_FAILED',
         hopIndex: 1,
@@ -117,22 +113,10 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('a Connector that returns chain.createConnection()', async () => {
       const before = tunnels();
-      // ioredis waits for the stream's 'connect' event: a socket from createConnection emits it.
-      class ChainConnector extends AbstractConnector {
-        constructor(private readonly options: { host: string; port: number; disconnectTimeout: number }) {
-          super(options.disconnectTimeout);
-        }
-        connect() {
-          this.connecting = true;
-          this.stream = chain.createConnection({ host: this.options.host, port: this.options.port }) as never;
-          return Promise.resolve(this.stream);
-        }
-      }
-      const redis = new Redis({
+      const redis = redisThroughChain(chain, {
         host: db.host,
         port: db.port,
         password: db.password,
-        Connector: ChainConnector as never,
         maxRetriesPerRequest: 1,
         retryStrategy: () => null,
       });
@@ -155,12 +139,7 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('a stream factory', async () => {
       const before = tunnels();
-      const connection = await mysql.createConnection({
-        host: db.host,
-        port: db.port,
-        user: 'root',
-        stream: () => chain.createConnection({ host: db.host, port: db.port }) as never,
-      });
+      const connection = await mysqlConnection(chain, { host: db.host, port: db.port, user: 'root' });
       const [rows] = await connection.query('select 6 * 7 as answer, version() as v');
       expect(rows).toMatchObject([{ answer: 42, v: expect.stringMatching(/MariaDB/) }]);
       await connection.end();
@@ -177,22 +156,12 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('getSocket hands over a tunnel from chain.connect', async () => {
       const before = tunnels();
-      const transport = nodemailer.createTransport({
+      const transport = mailTransport(chain, {
         host: smtp.host,
         port: smtp.port,
         secure: false,
         ignoreTLS: true,
-        // nodemailer takes the socket as connected: chain.connect resolves once the tunnel is up.
-        getSocket: (
-          options: { host?: string; port?: number },
-          callback: (error: Error | null, socket?: { connection: Socket }) => void,
-        ) => {
-          chain.connect({ host: options.host as string, port: options.port as number }).then(
-            (connection) => callback(null, { connection }),
-            (error: Error) => callback(error),
-          );
-        },
-      } as Parameters<typeof nodemailer.createTransport>[0]);
+      });
       const info = await transport.sendMail({
         from: 'sender@sockschain-test',
         to: 'postmaster@sockschain-test',
@@ -215,26 +184,14 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
 
     it('sock: a tunnel from chain.connect', async () => {
       const before = tunnels();
-      const sock = await chain.connect({ host: sshd.host, port: sshd.port });
       const keyFile = sshd.clientArgs[sshd.clientArgs.indexOf('-i') + 1] as string;
-      const output = await new Promise<string>((resolve, reject) => {
-        const client = new SshClient();
-        client
-          .on('ready', () => {
-            client.exec('echo ssh2-$((6*7))', (error, stream) => {
-              if (error) return reject(error);
-              let out = '';
-              stream.on('data', (d: Buffer) => (out += d));
-              stream.on('close', () => {
-                client.end();
-                resolve(out);
-              });
-            });
-          })
-          .on('error', reject)
-          .connect({ sock, username: 'root', privateKey: readFileSync(keyFile) });
-      });
-      expect(output).toBe('ssh2-42\n');
+      const target = {
+        host: sshd.host,
+        port: sshd.port,
+        username: 'root',
+        privateKey: readFileSync(keyFile),
+      };
+      expect(await sshExec(chain, target, 'echo ssh2-$((6*7))')).toBe('ssh2-42\n');
       await expectTunnels(before, 1);
     });
   });
