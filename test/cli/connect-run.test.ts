@@ -132,6 +132,51 @@ describe('sockschain run', () => {
     expect(plain.stdout).toContain('export all_proxy="http://127.0.0.1:3128"');
   });
 
+  it('passes SIGTERM on to CMD and returns what CMD made of it', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        '-c',
+        hop,
+        '--',
+        'sh',
+        '-c',
+        'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done',
+      ],
+      { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('ready')) resolve();
+      }),
+    );
+    await ready;
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(42);
+    expect(stdout).toContain('got-term');
+  });
+
+  it('a terminal stays a terminal for CMD', async () => {
+    // script(1) gives sockschain a pseudo-terminal; CMD must see it on stdin and stdout.
+    const inner = `${process.execPath} ${BIN} run -c ${hop} -- sh -c 'test -t 0 && test -t 1 && echo both-tty'`;
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', inner, '/dev/null'], {
+        env: cleanEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+    expect(r.out).toContain('both-tty');
+    expect(r.code).toBe(0);
+  });
+
   it('a command that does not exist: 127; no command: 64', async () => {
     expect((await runCli(['run', '-c', hop, '--', 'no-such-command-sockschain'])).code).toBe(127);
     expect((await runCli(['run', '-c', hop])).code).toBe(64);
