@@ -131,6 +131,28 @@ describe.runIf(testbed)('programs through sockschain run / connect', () => {
     await expectTunnels(before, 2);
   });
 
+  it('a 2-hop chain of the test bed alone: its squid (last hop) logs the tunnel to the target', async () => {
+    const bedChain = [hopUrl(bed, dante), hopUrl(bed, server(bed, 'squid-basic'))].join(',');
+    const log = join(bed.stateDir, 'squid/access.log');
+    // The origin's port is this suite's own: no other test's line can match it.
+    const line = `CONNECT 127.0.0.1:${origin.http.port} alice`;
+    const seen = () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(line)).length;
+    const before = seen();
+    const r = await exec(
+      process.execPath,
+      [CLI, 'run', '-c', bedChain, '--', 'curl', '-sS', '--fail', `${origin.http.url}bed`],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ origin: 'own-http', path: '/bed' });
+    const until = Date.now() + 5000;
+    while (seen() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(seen() - before).toBe(1);
+  });
+
   it('wget (http_proxy with the credential in the URL)', async () => {
     const before = tunnels();
     const r = await run(['--', 'wget', '-q', '-O', '-', `${origin.http.url}wget`]);
