@@ -1,6 +1,6 @@
 /**
  * Programs that are not Node through the chain, as operators' scripts use them: curl, wget,
- * git (dumb HTTP and ssh), ssh, python3 urllib and a static Go binary, under `sockschain run`
+ * git (dumb HTTP, HTTPS and ssh), ssh, python3 urllib and a static Go binary, under `sockschain run`
  * or with `sockschain connect` as ssh's ProxyCommand. Every test asserts that the traffic went
  * through the chain: the FIRST hop is a squid of this suite's own, whose access.log must show
  * the tunnel to hop 2, on top of the program's output.
@@ -177,6 +177,17 @@ describe.runIf(testbed)('programs through sockschain run / connect', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dest, 'README'), 'utf8')).toBe('cloned through the chain\n');
     expect(origin.paths).toContain('/repo.git/info/refs');
+    await expectTunnels(before, 2);
+  });
+
+  it('git clone over HTTPS (CONNECT through https_proxy, the CA from GIT_SSL_CAINFO)', async () => {
+    const before = tunnels();
+    const dest = join(home, 'clone-https');
+    const r = await run(['--', 'git', 'clone', '-q', `${origin.https.url}repo.git`, dest], {
+      GIT_SSL_CAINFO: bed.ca,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dest, 'README'), 'utf8')).toBe('cloned through the chain\n');
     await expectTunnels(before, 2);
   });
 
