@@ -8,6 +8,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlConnection } from '../../docs/recipes/mysql.js';
 import { mailTransport } from '../../docs/recipes/nodemailer.js';
@@ -58,7 +59,11 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
   describe('PostgreSQL with pg', () => {
     let db: DbServer;
     beforeAll(async () => {
-      db = await startPostgres(PORTS.postgres);
+      const tls = join(bed.stateDir, 'tls');
+      db = await startPostgres(PORTS.postgres, {
+        cert: join(tls, 'server.crt'),
+        key: join(tls, 'server.key'),
+      });
     }, 90_000);
     afterAll(async () => db?.stop());
 
@@ -92,6 +97,18 @@ describe.runIf(testbed)('database clients through chain.createConnection', () =>
       expect(pool.totalCount).toBeLessThanOrEqual(3);
       await pool.end();
       await expectTunnels(before, 3);
+    });
+
+    it('TLS to PostgreSQL inside the tunnel (pg wraps the stream with tls.connect)', async () => {
+      const before = tunnels();
+      const client = pgClient(chain, { ...config(), ssl: { ca: readFileSync(bed.ca, 'utf8') } });
+      await client.connect();
+      const { rows } = await client.query<{ ssl: boolean }>(
+        'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
+      );
+      expect(rows[0]?.ssl).toBe(true);
+      await client.end();
+      await expectTunnels(before, 1);
     });
 
     it('a hop failure reaches pg as the ChainError', async () => {

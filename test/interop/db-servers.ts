@@ -36,8 +36,11 @@ function temp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `sockschain-${prefix}-`));
 }
 
-/** PostgreSQL (initdb as user postgres), scram-sha-256 for TCP from 127.0.0.1. */
-export async function startPostgres(port: number): Promise<DbServer> {
+/**
+ * PostgreSQL (initdb as user postgres), scram-sha-256 for TCP from 127.0.0.1, and TLS offered
+ * with the certificate `tls` names (for 127.0.0.1), so that clients can ask for it.
+ */
+export async function startPostgres(port: number, tls: { cert: string; key: string }): Promise<DbServer> {
   const dir = temp('pg');
   const password = 'pg-secret-for-tests';
   const postgres = idOf('postgres');
@@ -47,6 +50,14 @@ export async function startPostgres(port: number): Promise<DbServer> {
   const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
   const bin = `/usr/lib/postgresql/${version}/bin`;
   const data = join(dir, 'data');
+  // postgres refuses a key that others can read, and reads both as its own user.
+  for (const [name, from] of [
+    ['server.crt', tls.cert],
+    ['server.key', tls.key],
+  ] as const) {
+    writeFileSync(join(dir, name), readFileSync(from), { mode: 0o600 });
+    chownSync(join(dir, name), postgres.uid, postgres.gid);
+  }
   execFileSync(
     `${bin}/initdb`,
     ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${join(dir, 'pw')}`, '-E', 'UTF8'],
@@ -63,6 +74,12 @@ export async function startPostgres(port: number): Promise<DbServer> {
       'listen_addresses=127.0.0.1',
       '-c',
       `unix_socket_directories=${dir}`,
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${join(dir, 'server.crt')}`,
+      '-c',
+      `ssl_key_file=${join(dir, 'server.key')}`,
     ],
     { ...postgres, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
