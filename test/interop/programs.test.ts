@@ -267,6 +267,36 @@ describe.runIf(testbed)('programs through sockschain run / connect', () => {
     await expectTunnels(before, 1);
   });
 
+  it("ssh through a 3-hop chain to the test bed's sshd: authenticated, its forced command runs", async () => {
+    const before = tunnels();
+    const conf = readFileSync(join(bed.stateDir, 'ssh/sshd_config'), 'utf8');
+    const port = /^ListenAddress\s+127\.0\.0\.1:(\d+)$/m.exec(conf)?.[1];
+    expect(port, 'ListenAddress in the test bed sshd_config').toBeDefined();
+    const args = [
+      '-F',
+      '/dev/null',
+      '-i',
+      join(bed.stateDir, 'ssh/client_ed25519'),
+      '-o',
+      `UserKnownHostsFile=${join(bed.stateDir, 'ssh/known_hosts')}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `ProxyCommand=${process.execPath} ${CLI} connect -c ${chain3} %h:%p`,
+      '-p',
+      String(port),
+      'root@127.0.0.1',
+      'true',
+    ];
+    const r = await exec('ssh', args, env);
+    // The test bed's key is restricted to /usr/sbin/nologin: its message proves the session ran.
+    expect(r.stdout).toContain('This account is currently not available.');
+    expect(r.code).toBe(1);
+    await expectTunnels(before, 1);
+  });
+
   it('git clone over ssh with core.sshCommand using sockschain connect', async () => {
     const before = tunnels();
     const { host, port } = sshd;
