@@ -23,6 +23,7 @@ import { resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { HopSelector } from './modes.js';
+import { PipelineMemory } from './pipeline.js';
 import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
@@ -58,6 +59,8 @@ export class Chain {
   readonly #selector: HopSelector;
   readonly #routes: SchemeRoutes | undefined;
   readonly #resources = new Set<Closable>();
+  /** What `pipeline: 'auto'` learnt about these hops (per chain, see pipeline.ts). */
+  readonly #pipelineMemory = new PipelineMemory();
   #dispatcher: Dispatcher | undefined;
 
   /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
@@ -161,6 +164,7 @@ export class Chain {
               trace,
               stopAtLastHop: dest === undefined,
               pipeline: this.options.pipeline,
+              pipelineMemory: this.#pipelineMemory,
             });
           },
         }),
