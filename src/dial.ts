@@ -12,6 +12,8 @@ import { releaseStream } from './io/read-until.js';
 import { type PipelineMemory, type PipelineMode, runLength, wantsPipelining } from './pipeline.js';
 import { dialAuto } from './pipeline-auto.js';
 import type { HopContext } from './protocols/context.js';
+import { h2Tunnel } from './protocols/h2-connect.js';
+import type { H2Sessions } from './protocols/h2-sessions.js';
 import { handshake, requests } from './protocols/index.js';
 import { dialTcp } from './protocols/tcp.js';
 import { wrapTls } from './protocols/tls.js';
@@ -44,6 +46,8 @@ export interface DialOptions {
   pipeline?: PipelineMode | undefined;
   /** What the chain learnt about its hops under `'auto'` (kept per chain). */
   pipelineMemory?: PipelineMemory | undefined;
+  /** HTTP/2 connections to https:// hops at position 1 with `http2` (kept per chain). */
+  h2Sessions?: H2Sessions | undefined;
   /** Told when a pipelined run is written and when its last reply is in (pipeline-auto.ts). */
   watch?: RunWatch | undefined;
 }
@@ -98,11 +102,26 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
     return result;
   };
   try {
-    let socket: Duplex = await step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
-    for (let index = 0; index < hops.length; index++) {
+    // Hop 1 over HTTP/2: a CONNECT stream on a shared connection (h2-connect.ts), or a new
+    // TLS connection on which the proxy picked HTTP/1.1 (then only its CONNECT is left to do).
+    // Not when the chain stops at hop 1 itself (absolute-form HTTP is spoken to it over HTTP/1.1).
+    const h2 =
+      options.h2Sessions?.wants(first) && !(options.stopAtLastHop && hops.length === 1)
+        ? await step(0, 'handshake', () =>
+            h2Tunnel(options.h2Sessions as H2Sessions, contextFor(0), options.tls),
+          )
+        : undefined;
+    if (h2?.kind === 'http1') attempt.track(h2.socket);
+    let socket: Duplex =
+      h2?.kind === 'h2'
+        ? h2.stream
+        : h2?.kind === 'http1'
+          ? h2.socket
+          : await step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
+    for (let index = h2?.kind === 'h2' ? 1 : 0; index < hops.length; index++) {
       const hop = hops[index] as Hop;
       if (index > 0) attempt.startHop(index);
-      if (hop.protocol === 'https') {
+      if (hop.protocol === 'https' && !(index === 0 && h2?.kind === 'http1')) {
         const below = socket;
         socket = await step(index, 'tls', () =>
           wrapTls(below, hop, index, options.tls, (s) => attempt.track(s)),

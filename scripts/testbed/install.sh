@@ -10,6 +10,7 @@ CHECK_ONLY=0
 PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
+  nghttp2-proxy                                                          # nghttpx: HTTP/2 proxy (test/interop/http2.test.ts)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
