@@ -60,6 +60,7 @@ function rpsRows(rps) {
     ['1 hop: squid (CONNECT)', 'sockschain dispatcher', 'undici ProxyAgent'],
     ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
     ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
+    ['1 hop: dante (SOCKS5)', 'sockschain dispatcher', 'undici Socks5ProxyAgent'],
   ];
   const row = (group, client) => rps.rows.find((r) => r.group === group && r.client === client);
   return pairs.map(([group, own, peer]) => {
