@@ -95,12 +95,15 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
   };
   // How long the last step took: about one round trip to the hop a pipelined run starts at.
   let stepMs = 0;
-  const step = async <T>(index: number, phase: TraceEntry['phase'], run: () => Promise<T>): Promise<T> => {
+  // Timed only when 'auto' watches a run (its stall wait is counted in round trips of the
+  // step before it); otherwise the attempt's own step, without an extra promise per step.
+  const timed = async <T>(index: number, phase: TraceEntry['phase'], run: () => Promise<T>): Promise<T> => {
     const began = performance.now();
     const result = await attempt.step(index, phase, run);
     stepMs = performance.now() - began;
     return result;
   };
+  const step: typeof timed = options.watch ? timed : (index, phase, run) => attempt.step(index, phase, run);
   try {
     // Hop 1 over HTTP/2: a CONNECT stream on a shared connection (h2-connect.ts), or a new
     // TLS connection on which the proxy picked HTTP/1.1 (then only its CONNECT is left to do).
