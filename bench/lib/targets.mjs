@@ -53,6 +53,44 @@ function throughputRows(throughput) {
   });
 }
 
+/** Issue 15: one-hop setup against the single-hop peers, multi-hop against `socks` (one at a time). */
+function setupRows(setup) {
+  const rows = setup.inProcess ?? [];
+  const find = (family, hops, client) =>
+    rows.find((r) => r.family === family && r.hops === hops && r.client === client)?.sequential;
+  const out = [];
+  for (const [family, peer] of [
+    ['HTTP CONNECT', 'https-proxy-agent'],
+    ['SOCKS5', 'socks'],
+    ['SOCKS5', 'socks-proxy-agent'],
+  ]) {
+    const own = find(family, 1, 'sockschain');
+    const other = find(family, 1, peer);
+    if (!own || !other) continue;
+    const r = pairedRatio(own.runs, other.runs);
+    const cpu = own.cpuUsPerTunnel / other.cpuUsPerTunnel;
+    out.push([
+      `One-hop setup vs ${peer} (${family}): ≥ 1.0× tunnels/s, ≤ 1.0× CPU per tunnel`,
+      `${times(r)} tunnels/s, ${fmt(cpu)}× CPU (${fmt(own.cpuUsPerTunnel)} vs ${fmt(other.cpuUsPerTunnel)} µs)`,
+      status(r >= 1 && cpu <= 1),
+    ]);
+  }
+  for (const hops of [2, 3]) {
+    const own = find('SOCKS5', hops, 'sockschain');
+    const other = find('SOCKS5', hops, 'socks');
+    if (!own || !other) continue;
+    const r = pairedRatio(own.runs, other.runs);
+    const piped = find('SOCKS5', hops, 'sockschain pipelined');
+    const note = piped ? `; pipelined ${times(pairedRatio(piped.runs, other.runs))}` : '';
+    out.push([
+      `${hops}-hop setup vs socks createConnectionChain (SOCKS5): ≥ 1.1× tunnels/s`,
+      `${times(r)}${note}`,
+      status(r >= 1.1),
+    ]);
+  }
+  return out;
+}
+
 function rpsRows(rps) {
   if (rps.skipped) return [];
   const pairs = [
@@ -86,10 +124,11 @@ function memoryRows(memory) {
 /** The targets table from whichever results exist ({ latency, throughput, rps, memory }). */
 export function targetsTable(results) {
   const rows = [
+    ...(results.setup ? setupRows(results.setup) : []),
     ...(results.latency ? latencyRows(results.latency) : []),
     ...(results.throughput ? throughputRows(results.throughput) : []),
     ...(results.rps ? rpsRows(results.rps) : []),
     ...(results.memory ? memoryRows(results.memory) : []),
   ];
-  return { title: 'Targets (issues #7 and #9)', headers: ['target', 'measured', 'status'], rows };
+  return { title: 'Targets (issues #7, #9 and #15)', headers: ['target', 'measured', 'status'], rows };
 }
