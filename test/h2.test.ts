@@ -5,8 +5,9 @@
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Chain, type HopSpec } from '../src/index.js';
+import { H2Session } from '../src/protocols/h2-sessions.js';
 import { certs, startEchoServer, startHttpProxy } from './fixtures/index.js';
 import { echo, eventually, expectChainError } from './helpers.js';
 
@@ -188,5 +189,33 @@ describe('http2 to an https:// first hop', () => {
   it('rejects http2 on a hop that is not https://', () => {
     expect(() => new Chain([{ protocol: 'http', host: '127.0.0.1', port: 1, http2: true }])).toThrow(/http2/);
     expect(() => new Chain([hop({ http2: 'yes' as never })])).toThrow(/http2/);
+  });
+});
+
+describe('an HTTP/2 connection with no tunnel', () => {
+  it('closes after idleMs, and keeps the process alive only while a referenced tunnel is open', () => {
+    vi.useFakeTimers();
+    try {
+      const fake = { remoteSettings: {}, closed: false, close: vi.fn(), ref: vi.fn(), unref: vi.fn() };
+      const entry = new H2Session(fake as unknown as http2.ClientHttp2Session, {
+        maxStreams: 2,
+        idleMs: 1000,
+      });
+      entry.take();
+      entry.take();
+      expect(entry.hasRoom()).toBe(false); // the cap
+      expect(fake.ref).toHaveBeenCalled();
+      entry.give(false); // a tunnel that was unref()'d
+      entry.reference(-1);
+      expect(fake.unref).not.toHaveBeenCalled();
+      entry.give(true);
+      expect(fake.unref).toHaveBeenCalled();
+      vi.advanceTimersByTime(999);
+      expect(fake.close).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(fake.close).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
