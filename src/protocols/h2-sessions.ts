@@ -33,6 +33,8 @@ export const H2_LIMITS: H2Limits = { maxStreams: 100, idleMs: 30_000 };
 /** Receive windows: Node's defaults (64 KiB) would cap a tunnel at 64 KiB per round trip. */
 const STREAM_WINDOW = 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/** How long a new connection may take to send its SETTINGS (RFC 9113 §3.4: its first frame). */
+const SETTINGS_TIMEOUT_MS = 10_000;
 
 export class H2Session {
   readonly session: http2.ClientHttp2Session;
@@ -164,9 +166,6 @@ export class H2Sessions {
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
     });
     const entry = new H2Session(session, this.#limits);
-    const list = this.#sessions.get(hop) ?? [];
-    list.push(entry);
-    this.#sessions.set(hop, list);
     const forget = () => {
       entry.retire();
       const left = (this.#sessions.get(hop) ?? []).filter((e) => e !== entry);
@@ -180,16 +179,25 @@ export class H2Sessions {
     // retires the connection, and an 'error' without a listener would crash the process.
     session.on('error', forget);
     session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW));
-    // The proxy's SETTINGS (its stream cap) come right after TLS: wait for them, so that a
-    // burst of tunnels is spread over connections instead of being refused past the cap.
+    // The proxy's SETTINGS (its stream cap) come right after TLS: wait for them before anyone
+    // uses the connection, so that a burst of tunnels is spread over connections instead of
+    // being refused past the cap. A proxy that never sends them is given up on.
     await new Promise<void>((resolve, reject) => {
-      const failed = () => reject(lostWhileOpening(hop));
+      const timer = setTimeout(() => session.destroy(), SETTINGS_TIMEOUT_MS);
+      const failed = () => {
+        clearTimeout(timer);
+        reject(lostWhileOpening(hop));
+      };
       session.once('remoteSettings', () => {
+        clearTimeout(timer);
         session.off('close', failed);
         resolve();
       });
       session.once('close', failed);
     });
+    const list = this.#sessions.get(hop) ?? [];
+    list.push(entry);
+    this.#sessions.set(hop, list);
     return { kind: 'h2', entry };
   }
 
