@@ -44,15 +44,19 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
     let hedged: readonly Hop[] | undefined;
     const first: Outcome = { done: false };
     const second: Outcome = { done: false };
-    const firstAbort = new AbortController();
-    const secondAbort = new AbortController();
+    // Only a chain with a hop not yet judged can be hedged, and only then is the pipelined
+    // attempt abortable from here: a judged chain pays for no controller.
+    const unjudged = (hop: Hop) => hop.pipeline === undefined && !memory.accepts(hop) && !memory.refuses(hop);
+    const watched = options.hops.some(unjudged);
+    const firstAbort = watched ? new AbortController() : undefined;
+    let secondAbort: AbortController | undefined; // made when the hedge starts
     const firstTrace: TraceEntry[] = [];
     const secondTrace: TraceEntry[] = [];
 
-    const win = (socket: Duplex, trace: TraceEntry[], loser: AbortController) => {
+    const win = (socket: Duplex, trace: TraceEntry[], loser: AbortController | undefined) => {
       settled = true;
       clearTimeout(timer);
-      loser.abort();
+      loser?.abort();
       options.trace?.push(...trace);
       resolve(socket);
     };
@@ -68,16 +72,12 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
       const left = options.timeoutMs - (performance.now() - started);
       if (left <= 0 || options.signal?.aborted) return;
       hedged = run;
-      once(
-        {
-          ...options,
-          timeoutMs: left,
-          trace: secondTrace,
-          signal: either(options.signal, secondAbort.signal),
-        },
-        false,
-      ).then(
+      const controller = new AbortController();
+      secondAbort = controller;
+      const unlink = link(options.signal, controller);
+      once({ ...options, timeoutMs: left, trace: secondTrace, signal: controller.signal }, false).then(
         (socket) => {
+          unlink();
           second.done = true;
           if (settled) return void socket.destroy();
           // The pipelined attempt, one or more round trips ahead, is still silent (or failed
@@ -86,6 +86,7 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
           win(socket, secondTrace, firstAbort);
         },
         (error: unknown) => {
+          unlink();
           second.done = true;
           second.error = error;
           if (!settled && first.done) lose(error);
@@ -96,27 +97,28 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
     const watch: RunWatch = {
       written(run, stepMs) {
         running = run;
-        if (!sendsAhead(run) || run.every((hop) => memory.accepts(hop))) return;
+        if (!sendsAhead(run) || !run.some(unjudged)) return;
         const wait = Math.max(STALL_FLOOR_MS, STALL_RTTS * stepMs);
         timer = setTimeout(() => hedge(run), wait);
       },
       answered(run) {
         running = undefined;
         clearTimeout(timer);
-        if (sendsAhead(run)) memory.rememberAcceptance(run);
+        memory.rememberAcceptance(run);
       },
     };
 
-    once(
-      { ...options, trace: firstTrace, watch, signal: either(options.signal, firstAbort.signal) },
-      'auto',
-    ).then(
+    const unlink = firstAbort ? link(options.signal, firstAbort) : () => {};
+    const signal = firstAbort ? firstAbort.signal : options.signal;
+    once({ ...options, trace: firstTrace, watch, signal }, 'auto').then(
       (socket) => {
+        unlink();
         first.done = true;
         if (settled) return void socket.destroy();
         win(socket, firstTrace, secondAbort);
       },
       (error: unknown) => {
+        unlink();
         first.done = true;
         first.error = error;
         if (settled) return;
@@ -127,8 +129,19 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
   });
 }
 
-function either(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
+/**
+ * The caller's signal aborts `child` too; the returned function unlinks it. Not
+ * AbortSignal.any: on Node 20 a long-lived caller signal keeps every signal made from it.
+ */
+function link(parent: AbortSignal | undefined, child: AbortController): () => void {
+  if (!parent) return () => {};
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return () => {};
+  }
+  const onAbort = () => child.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return () => parent.removeEventListener('abort', onAbort);
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Pipelined setup: the same results and errors as sequential setup, in fewer round trips. */
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain } from '../src/index.js';
@@ -240,6 +241,25 @@ describe("pipeline: 'auto'", () => {
     // Known to take early bytes: pipelined (handshake in one write, then the echo), no hedge.
     expect(slow.counts.connections).toBe(1);
     expect(slow.counts.clientChunks).toBe(2);
+  });
+
+  it("the caller's signal aborts a watched attempt, and a long-lived signal keeps no listener", async () => {
+    const lossy = await countingRelay(socksA.port, { dropAfterGreeting: true });
+    const hops = [`socks5://${USER}:${encodeURIComponent(SECRET)}@127.0.0.1:${lossy.port}`];
+    const chain = new Chain(hops, { pipeline: 'auto', hopTimeoutMs: 5000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    await expectChainError(
+      chain.connect({ host: '127.0.0.1', port: echoServer.port }, { signal: controller.signal }),
+      { code: 'ABORTED' },
+    );
+    const longLived = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      (
+        await chain.connect({ host: '127.0.0.1', port: echoServer.port }, { signal: longLived.signal })
+      ).destroy();
+    }
+    expect(getEventListeners(longLived.signal, 'abort')).toHaveLength(0);
   });
 
   it('a per-hop pipeline: false keeps that hop sequential', async () => {
