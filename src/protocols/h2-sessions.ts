@@ -150,8 +150,10 @@ export class H2Sessions {
   async #create(hop: Hop, open: OpenTls): Promise<Acquired> {
     const socket = await open(hop.http2 === true ? ['h2'] : ['h2', 'http/1.1']);
     if (socket.alpnProtocol !== 'h2') {
-      this.#http1.add(hop);
-      if (hop.http2 !== true) return { kind: 'http1', socket };
+      if (hop.http2 !== true) {
+        this.#http1.add(hop);
+        return { kind: 'http1', socket };
+      }
       socket.destroy();
       throw new ChainError({
         code: 'PROTOCOL_ERROR',
