@@ -1,12 +1,13 @@
 // Benchmark 4, HTTP requests per second with keep-alive (CONCURRENCY connections, each with
 // one request at a time) to a small origin: sockschain's agent and dispatcher through 1- and
 // 2-hop chains of test-bed proxies, against the single-hop peers on the same 1-hop chains
-// (https-proxy-agent, http-proxy-agent, socks-proxy-agent, undici ProxyAgent) and no proxy.
+// (https-proxy-agent, http-proxy-agent, socks-proxy-agent, undici ProxyAgent, undici
+// Socks5ProxyAgent) and no proxy.
 import http from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
-import { Agent, ProxyAgent, request } from 'undici';
+import { Agent, ProxyAgent, request, Socks5ProxyAgent } from 'undici';
 import { startChild } from './lib/child.mjs';
 import { SCALE, scaled } from './lib/config.mjs';
 import { hopUrl, sockschain } from './lib/peers.mjs';
@@ -82,6 +83,11 @@ const groups = [
       ['sockschain agent', chainAgent([dante])],
       ['sockschain dispatcher', chainDispatcher([dante])],
       ['socks-proxy-agent', viaAgent(new SocksProxyAgent(hopUrl(dante), keepAlive))],
+      // undici 7's experimental SOCKS5 dispatcher (one hop), as fetch would use it.
+      [
+        'undici Socks5ProxyAgent',
+        viaDispatcher(new Socks5ProxyAgent(hopUrl(dante), { connections: CONCURRENCY })),
+      ],
     ],
   ],
   [

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run bench [-- NAME...]`: builds, then runs the benchmarks (all, or those named: setup
-# latency throughput rps memory), each printing its tables and writing bench/results/NAME.json,
+# latency throughput rps memory h2), each printing its tables and writing bench/results/NAME.json,
 # then redraws the chart and the tables of docs/benchmarks.md from the results.
 # Real-proxy parts need the test bed (scripts/testbed/install.sh once, as root); it is started
 # here when it is down and we are root, and skipped otherwise.
@@ -24,7 +24,7 @@ fi
 npm run build --silent
 
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(setup latency throughput rps memory)
+[[ ${#names[@]} -gt 0 ]] || names=(setup latency throughput rps memory h2)
 started=$SECONDS
 for name in "${names[@]}"; do
   echo

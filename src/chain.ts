@@ -24,6 +24,8 @@ import { resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { HopSelector } from './modes.js';
+import { PipelineMemory } from './pipeline.js';
+import { H2Sessions } from './protocols/h2-sessions.js';
 import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
@@ -59,6 +61,10 @@ export class Chain {
   readonly #selector: HopSelector;
   readonly #routes: SchemeRoutes | undefined;
   readonly #resources = new Set<Closable>();
+  /** What `pipeline: 'auto'` learnt about these hops (per chain, see pipeline.ts). */
+  readonly #pipelineMemory = new PipelineMemory();
+  /** HTTP/2 connections to an https:// first hop with `http2` (see protocols/h2-sessions.ts). */
+  readonly #h2Sessions = new H2Sessions();
   #dispatcher: Dispatcher | undefined;
 
   /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
@@ -162,6 +168,8 @@ export class Chain {
               trace,
               stopAtLastHop: dest === undefined,
               pipeline: this.options.pipeline,
+              pipelineMemory: this.#pipelineMemory,
+              h2Sessions: this.#h2Sessions,
             });
           },
         }),
@@ -203,6 +211,7 @@ export class Chain {
   async close(): Promise<void> {
     const resources = [...this.#resources];
     this.#resources.clear();
+    this.#h2Sessions.close();
     this.#dispatcher = undefined;
     // Every resource is closed even if one fails; one the user already closed (undici rejects
     // a second close) is not an error of this call.

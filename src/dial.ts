@@ -9,8 +9,11 @@ import type { Duplex } from 'node:stream';
 import { Attempt } from './attempt.js';
 import { ChainError } from './errors.js';
 import { releaseStream } from './io/read-until.js';
-import { type PipelineMode, rememberRefusal, runLength, wantsPipelining } from './pipeline.js';
+import { type PipelineMemory, type PipelineMode, runLength, wantsPipelining } from './pipeline.js';
+import { dialAuto } from './pipeline-auto.js';
 import type { HopContext } from './protocols/context.js';
+import { h2Tunnel } from './protocols/h2-connect.js';
+import type { H2Sessions } from './protocols/h2-sessions.js';
 import { handshake, requests } from './protocols/index.js';
 import { dialTcp } from './protocols/tcp.js';
 import { wrapTls } from './protocols/tls.js';
@@ -41,45 +44,30 @@ export interface DialOptions {
   stopAtLastHop?: boolean | undefined;
   /** Write the handshakes of consecutive hops without waiting for replies (see pipeline.ts). */
   pipeline?: PipelineMode | undefined;
+  /** What the chain learnt about its hops under `'auto'` (kept per chain). */
+  pipelineMemory?: PipelineMemory | undefined;
+  /** HTTP/2 connections to https:// hops at position 1 with `http2` (kept per chain). */
+  h2Sessions?: H2Sessions | undefined;
+  /** Told when a pipelined run is written and when its last reply is in (pipeline-auto.ts). */
+  watch?: RunWatch | undefined;
+}
+
+export interface RunWatch {
+  /** `stepMs`: how long the step before the run took (about one round trip to its first hop). */
+  written(run: readonly Hop[], stepMs: number): void;
+  answered(run: readonly Hop[]): void;
 }
 
 /**
- * One tunnel. With `pipeline: 'auto'`, an attempt that fails inside a pipelined run in a way
- * early bytes can cause is tried once more sequentially; if that works, the hops of that run
- * are remembered as refusing pipelined bytes.
+ * One tunnel. With `pipeline: 'auto'`, a pipelined attempt that stalls or fails the way
+ * dropped early bytes make it fail gets a sequential one beside it (pipeline-auto.ts).
  */
 export async function dial(options: DialOptions): Promise<Duplex> {
   const mode = options.pipeline ?? false;
-  if (mode !== 'auto' || !wantsPipelining(options.hops, mode)) return dialOnce(options, mode);
-  const started = performance.now();
-  const trace: TraceEntry[] = [];
-  try {
-    const socket = await dialOnce({ ...options, trace }, mode);
-    options.trace?.push(...trace);
-    return socket;
-  } catch (error) {
-    const run = error instanceof ChainError ? failedRuns.get(error) : undefined;
-    const left = options.timeoutMs - (performance.now() - started);
-    if (!run || !earlyBytesMayCause(error as ChainError) || left <= 0 || options.signal?.aborted) throw error;
-    const socket = await dialOnce({ ...options, timeoutMs: left }, false);
-    rememberRefusal(run);
-    return socket;
-  }
-}
-
-/** The hops of the pipelined run an attempt failed in. */
-const failedRuns = new WeakMap<ChainError, readonly Hop[]>();
-
-/**
- * What a proxy that mishandles early bytes produces: a stall, a closed connection or bytes
- * out of place (PROTOCOL_ERROR), or a 407 challenge it could not get answered in a pipelined
- * write. A well-formed refusal (denied, unreachable, a SOCKS auth failure) stands as it is.
- */
-function earlyBytesMayCause(error: ChainError): boolean {
-  if (error.code === 'HOP_TIMEOUT' || error.code === 'PROTOCOL_ERROR') return true;
-  return (
-    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') && /^HTTP 407/.test(error.reply ?? '')
-  );
+  const memory = options.pipelineMemory;
+  if (mode !== 'auto' || !memory || !wantsPipelining(options.hops, mode, memory))
+    return dialOnce(options, mode);
+  return dialAuto(options, memory, dialOnce);
 }
 
 async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duplex> {
@@ -105,44 +93,68 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       track: (s) => attempt.track(s),
     };
   };
-  let pipelined: readonly Hop[] | undefined;
+  // How long the last step took: about one round trip to the hop a pipelined run starts at.
+  let stepMs = 0;
+  // Timed only when 'auto' watches a run (its stall wait is counted in round trips of the
+  // step before it); otherwise the attempt's own step, without an extra promise per step.
+  const timed = async <T>(index: number, phase: TraceEntry['phase'], run: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    const result = await attempt.step(index, phase, run);
+    stepMs = performance.now() - began;
+    return result;
+  };
+  const step: typeof timed = options.watch ? timed : (index, phase, run) => attempt.step(index, phase, run);
   try {
-    let socket: Duplex = await attempt.step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
-    for (let index = 0; index < hops.length; index++) {
+    // Hop 1 over HTTP/2: a CONNECT stream on a shared connection (h2-connect.ts), or a new
+    // TLS connection on which the proxy picked HTTP/1.1 (then only its CONNECT is left to do).
+    // Not when the chain stops at hop 1 itself (absolute-form HTTP is spoken to it over HTTP/1.1).
+    const h2 =
+      options.h2Sessions?.wants(first) && !(options.stopAtLastHop && hops.length === 1)
+        ? await step(0, 'handshake', () =>
+            h2Tunnel(options.h2Sessions as H2Sessions, contextFor(0), options.tls),
+          )
+        : undefined;
+    if (h2?.kind === 'http1') attempt.track(h2.socket);
+    let socket: Duplex =
+      h2?.kind === 'h2'
+        ? h2.stream
+        : h2?.kind === 'http1'
+          ? h2.socket
+          : await step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
+    for (let index = h2?.kind === 'h2' ? 1 : 0; index < hops.length; index++) {
       const hop = hops[index] as Hop;
       if (index > 0) attempt.startHop(index);
-      if (hop.protocol === 'https') {
+      if (hop.protocol === 'https' && !(index === 0 && h2?.kind === 'http1')) {
         const below = socket;
-        socket = await attempt.step(index, 'tls', () =>
+        socket = await step(index, 'tls', () =>
           wrapTls(below, hop, index, options.tls, (s) => attempt.track(s)),
         );
       }
       const next = hops[index + 1];
       if (!next && options.stopAtLastHop) break;
       const over = socket;
-      const run = runLength(hops, index, mode, options.stopAtLastHop === true);
+      const run = runLength(hops, index, mode, options.stopAtLastHop === true, options.pipelineMemory);
       if (run === 0) {
-        await attempt.step(index, 'handshake', () => handshake(over, contextFor(index)));
+        await step(index, 'handshake', () => handshake(over, contextFor(index)));
         continue;
       }
       // Pipelined: every request of hops index..index+run-1 in one write, then the replies in order.
       const contexts = Array.from({ length: run }, (_, k) => contextFor(index + k));
       over.write(Buffer.concat(contexts.map((ctx) => requests(ctx))));
-      pipelined = contexts.map((ctx) => ctx.hop);
+      const pipelined = contexts.map((ctx) => ctx.hop);
+      options.watch?.written(pipelined, stepMs);
       for (const ctx of contexts) {
         if (ctx.index > index) attempt.startHop(ctx.index);
-        await attempt.step(ctx.index, 'handshake', () => handshake(over, ctx, true));
+        await step(ctx.index, 'handshake', () => handshake(over, ctx, true));
       }
-      pipelined = undefined;
+      options.watch?.answered(pipelined);
       index += run - 1;
     }
     attempt.succeed(socket);
     releaseStream(socket);
     return socket;
   } catch (error) {
-    const failure = attempt.fail(error);
-    if (pipelined) failedRuns.set(failure, pipelined);
-    throw failure;
+    throw attempt.fail(error);
   }
 }
 

@@ -6,28 +6,59 @@
  * it, so the whole run costs one round trip to its last hop instead of one per message.
  *
  * A run stops before an https:// hop (a TLS handshake is interactive), after an HTTP hop (see
- * runLength), and before a hop that does not take pipelined bytes. `'auto'` pipelines across every hop not yet known to refuse
- * it; when a pipelined attempt fails and a sequential one then succeeds, the hops of that
- * run are remembered as refusing it (for this process).
+ * runLength), and before a hop that does not take pipelined bytes. `'auto'` pipelines across
+ * every hop not yet known to refuse it, and learns per chain (a PipelineMemory each): see
+ * pipeline-auto.ts for how a hop that drops early bytes is found out in a few round trips.
  */
 import type { Hop } from './url.js';
 
 export type PipelineMode = boolean | 'auto';
 
-const refusing = new Set<string>();
 const MEMORY_LIMIT = 1024;
 
+/**
+ * What one chain learnt about its hops under `'auto'`: which dropped pipelined bytes, and
+ * which took them (those are no longer watched for a stall). Kept per chain, not per
+ * process, so that two chains (or tests) never see each other's guesses.
+ */
+export class PipelineMemory {
+  readonly #refusing = new Set<string>();
+  readonly #accepting = new Set<string>();
+
+  refuses(hop: Hop): boolean {
+    return this.#refusing.has(hop.url);
+  }
+
+  accepts(hop: Hop): boolean {
+    return this.#accepting.has(hop.url);
+  }
+
+  rememberRefusal(hops: readonly Hop[]): void {
+    remember(this.#refusing, hops);
+    for (const hop of hops) this.#accepting.delete(hop.url);
+  }
+
+  rememberAcceptance(hops: readonly Hop[]): void {
+    remember(this.#accepting, hops);
+  }
+}
+
+function remember(set: Set<string>, hops: readonly Hop[]): void {
+  if (set.size >= MEMORY_LIMIT) set.clear();
+  for (const hop of hops) set.add(hop.url);
+}
+
 /** Whether `hop` may relay bytes that arrive before its tunnel is up. */
-export function acceptsPipelining(hop: Hop, mode: PipelineMode): boolean {
+export function acceptsPipelining(hop: Hop, mode: PipelineMode, memory?: PipelineMemory): boolean {
   if (hop.pipeline === false) return false;
   if (hop.pipeline === true) return true;
   if (mode === false) return false;
-  return mode === true || !refusing.has(hop.url);
+  return mode === true || !memory?.refuses(hop);
 }
 
 /** Any hop of this chain would be pipelined (so a failure may be worth a sequential retry). */
-export function wantsPipelining(hops: readonly Hop[], mode: PipelineMode): boolean {
-  return hops.some((hop) => acceptsPipelining(hop, mode));
+export function wantsPipelining(hops: readonly Hop[], mode: PipelineMode, memory?: PipelineMemory): boolean {
+  return hops.some((hop) => acceptsPipelining(hop, mode, memory));
 }
 
 /**
@@ -39,9 +70,10 @@ export function runLength(
   start: number,
   mode: PipelineMode,
   stopAtLastHop: boolean,
+  memory?: PipelineMemory,
 ): number {
   const first = hops[start];
-  if (!first || !acceptsPipelining(first, mode)) return 0;
+  if (!first || !acceptsPipelining(first, mode, memory)) return 0;
   let end = start;
   for (;;) {
     const next = hops[end + 1];
@@ -52,22 +84,20 @@ export function runLength(
     if (isHttp(hops[end] as Hop)) break;
     if (stopAtLastHop && end + 1 === hops.length - 1) break;
     // Hop `end` must relay the next hop's early bytes; the next hop must take its own.
-    if (!acceptsPipelining(hops[end] as Hop, mode) || !acceptsPipelining(next, mode)) break;
+    if (!acceptsPipelining(hops[end] as Hop, mode, memory) || !acceptsPipelining(next, mode, memory)) break;
     end++;
   }
   return end - start + 1;
 }
 
+/**
+ * Whether a run writes bytes a hop must hold before answering: a SOCKS5 greeting's followers,
+ * or a later hop's handshake. A lone HTTP CONNECT or SOCKS4 request sends nothing ahead.
+ */
+export function sendsAhead(run: readonly Hop[]): boolean {
+  return run.length > 1 || run[0]?.protocol === 'socks5' || run[0]?.protocol === 'socks5h';
+}
+
 function isHttp(hop: Hop): boolean {
   return hop.protocol === 'http' || hop.protocol === 'https';
-}
-
-export function rememberRefusal(hops: readonly Hop[]): void {
-  if (refusing.size >= MEMORY_LIMIT) refusing.clear();
-  for (const hop of hops) refusing.add(hop.url);
-}
-
-/** Forgets what was learnt (for tests). */
-export function forgetPipelining(): void {
-  refusing.clear();
 }

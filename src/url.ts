@@ -31,6 +31,12 @@ export interface HopSpec extends HopTlsOptions {
    * `true` or `false` override the chain's `pipeline` option for this hop.
    */
   pipeline?: boolean;
+  /**
+   * https:// hops only: offer HTTP/2 by ALPN and, when the proxy picks it, open each tunnel as
+   * one CONNECT stream over a connection shared per chain (docs/hops.md). `false` (default),
+   * `'auto'` (h2 when the proxy picks it, else HTTP/1.1) or `true` (h2 or fail).
+   */
+  http2?: boolean | 'auto';
 }
 
 export type HopInput = string | HopSpec | Hop;
@@ -47,6 +53,8 @@ export interface Hop {
   readonly url: string;
   /** Per-hop pipelining override (see HopSpec.pipeline). */
   readonly pipeline: boolean | undefined;
+  /** HTTP/2 to this https:// hop (see HopSpec.http2); undefined = false. */
+  readonly http2: boolean | 'auto' | undefined;
 }
 
 const SCHEMES: Record<string, HopProtocol> = {
@@ -198,7 +206,17 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') {
     throw configError(`hop ${index + 1} has an invalid pipeline setting (true or false): ${url}`, index, url);
   }
-  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline } as Hop;
+  if (spec.http2 !== undefined && spec.http2 !== true && spec.http2 !== false && spec.http2 !== 'auto') {
+    throw configError(
+      `hop ${index + 1} has an invalid http2 setting (true, false or 'auto'): ${url}`,
+      index,
+      url,
+    );
+  }
+  if (spec.http2 && protocol !== 'https') {
+    throw configError(`hop ${index + 1}: http2 applies to https:// hops only: ${url}`, index, url);
+  }
+  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline, http2: spec.http2 } as Hop;
   Object.defineProperty(hop, 'password', { value: password, enumerable: false });
   Object.defineProperty(hop, HOP_BRAND, { value: true, enumerable: false });
   Object.defineProperty(hop, inspect.custom, { value: () => `Hop <${url}>`, enumerable: false });

@@ -1,8 +1,9 @@
 /** Pipelined setup: the same results and errors as sequential setup, in fewer round trips. */
+import { getEventListeners } from 'node:events';
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain } from '../src/index.js';
-import { forgetPipelining } from '../src/pipeline.js';
+import { STALL_FLOOR_MS } from '../src/pipeline-auto.js';
 import {
   certs,
   closedPort,
@@ -42,12 +43,11 @@ afterAll(async () => {
   await Promise.all(fixtures.map((f) => f.close()));
 });
 
-afterEach(() => forgetPipelining());
-
 /** A TCP relay in front of a hop that counts the client's writes (each is one round trip's worth). */
-async function countingRelay(port: number, opts: { dropAfterGreeting?: boolean } = {}) {
-  const counts = { clientChunks: 0 };
+async function countingRelay(port: number, opts: { dropAfterGreeting?: boolean; delayMs?: number } = {}) {
+  const counts = { clientChunks: 0, connections: 0 };
   const server = net.createServer((client) => {
+    counts.connections++;
     client.setNoDelay(true);
     const upstream = net.connect(port, '127.0.0.1');
     upstream.setNoDelay(true);
@@ -57,7 +57,9 @@ async function countingRelay(port: number, opts: { dropAfterGreeting?: boolean }
       // Emulates a proxy that reads its greeting greedily and throws away what followed it.
       if (first && opts.dropAfterGreeting && chunk[0] === 5) chunk = chunk.subarray(0, 2 + (chunk[1] ?? 0));
       first = false;
-      upstream.write(chunk);
+      // Emulates a slow proxy that does buffer early bytes (its connect onward takes long).
+      if (opts.delayMs) setTimeout(() => upstream.write(chunk), opts.delayMs);
+      else upstream.write(chunk);
     });
     upstream.pipe(client);
     const end = () => {
@@ -188,7 +190,7 @@ describe('an HTTP hop never relays pipelined bytes', () => {
 });
 
 describe("pipeline: 'auto'", () => {
-  it('falls back to sequential once on a hop that drops early bytes, then remembers it', async () => {
+  it('falls back within a few round trips on a hop that drops early bytes, then remembers it', async () => {
     const lossy = await countingRelay(socksA.port, { dropAfterGreeting: true });
     const hops = [`socks5://${USER}:${encodeURIComponent(SECRET)}@127.0.0.1:${lossy.port}`, socksUrl(socksB)];
     const forced = new Chain(hops, { pipeline: true, hopTimeoutMs: 300 });
@@ -196,18 +198,68 @@ describe("pipeline: 'auto'", () => {
       code: 'HOP_TIMEOUT',
     });
 
-    const auto = new Chain(hops, { pipeline: 'auto', hopTimeoutMs: 300 });
+    // The hop timeout is far away: the fallback must not wait for it.
+    const auto = new Chain(hops, { pipeline: 'auto', hopTimeoutMs: 5000 });
+    const started = performance.now();
     const first = await auto.connect({ host: '127.0.0.1', port: echoServer.port });
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(await echo(first, 'fell back')).toBe('fell back');
     first.destroy();
 
     lossy.counts.clientChunks = 0;
-    const started = Date.now();
+    lossy.counts.connections = 0;
     const second = await auto.connect({ host: '127.0.0.1', port: echoServer.port });
-    expect(Date.now() - started).toBeLessThan(250);
     expect(await echo(second, 'remembered')).toBe('remembered');
     second.destroy();
+    // Sequential at once: one connection, one write per handshake message.
+    expect(lossy.counts.connections).toBe(1);
     expect(lossy.counts.clientChunks - 1).toBeGreaterThan(1);
+
+    // What one chain learnt is its own: a new chain pipelines (and hedges) again.
+    lossy.counts.connections = 0;
+    const other = new Chain(hops, { pipeline: 'auto', hopTimeoutMs: 5000 });
+    (await other.connect({ host: '127.0.0.1', port: echoServer.port })).destroy();
+    expect(lossy.counts.connections).toBe(2);
+  });
+
+  it('a slow hop that buffers early bytes keeps pipelining: the hedge loses and is not remembered', async () => {
+    const slow = await countingRelay(socksA.port, { delayMs: STALL_FLOOR_MS * 4 });
+    const chain = new Chain([socksUrl({ host: '127.0.0.1', port: slow.port } as Fixture)], {
+      pipeline: 'auto',
+    });
+    const first = await chain.connect({ host: '127.0.0.1', port: echoServer.port });
+    expect(await echo(first, 'pipelined')).toBe('pipelined');
+    first.destroy();
+    // The hedge started beside the slow pipelined attempt (a second connection) and lost.
+    expect(slow.counts.connections).toBe(2);
+
+    slow.counts.connections = 0;
+    slow.counts.clientChunks = 0;
+    const second = await chain.connect({ host: '127.0.0.1', port: echoServer.port });
+    expect(await echo(second, 'again')).toBe('again');
+    second.destroy();
+    // Known to take early bytes: pipelined (handshake in one write, then the echo), no hedge.
+    expect(slow.counts.connections).toBe(1);
+    expect(slow.counts.clientChunks).toBe(2);
+  });
+
+  it("the caller's signal aborts a watched attempt, and a long-lived signal keeps no listener", async () => {
+    const lossy = await countingRelay(socksA.port, { dropAfterGreeting: true });
+    const hops = [`socks5://${USER}:${encodeURIComponent(SECRET)}@127.0.0.1:${lossy.port}`];
+    const chain = new Chain(hops, { pipeline: 'auto', hopTimeoutMs: 5000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    await expectChainError(
+      chain.connect({ host: '127.0.0.1', port: echoServer.port }, { signal: controller.signal }),
+      { code: 'ABORTED' },
+    );
+    const longLived = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      (
+        await chain.connect({ host: '127.0.0.1', port: echoServer.port }, { signal: longLived.signal })
+      ).destroy();
+    }
+    expect(getEventListeners(longLived.signal, 'abort')).toHaveLength(0);
   });
 
   it('a per-hop pipeline: false keeps that hop sequential', async () => {

@@ -53,6 +53,44 @@ function throughputRows(throughput) {
   });
 }
 
+/** Issue 15: one-hop setup against the single-hop peers, multi-hop against `socks` (one at a time). */
+function setupRows(setup) {
+  const rows = setup.inProcess ?? [];
+  const find = (family, hops, client) =>
+    rows.find((r) => r.family === family && r.hops === hops && r.client === client)?.sequential;
+  const out = [];
+  for (const [family, peer] of [
+    ['HTTP CONNECT', 'https-proxy-agent'],
+    ['SOCKS5', 'socks'],
+    ['SOCKS5', 'socks-proxy-agent'],
+  ]) {
+    const own = find(family, 1, 'sockschain');
+    const other = find(family, 1, peer);
+    if (!own || !other) continue;
+    const r = pairedRatio(own.runs, other.runs);
+    const cpu = own.cpuUsPerTunnel / other.cpuUsPerTunnel;
+    out.push([
+      `One-hop setup vs ${peer} (${family}): ≥ 1.0× tunnels/s, ≤ 1.0× CPU per tunnel`,
+      `${times(r)} tunnels/s, ${fmt(cpu)}× CPU (${fmt(own.cpuUsPerTunnel)} vs ${fmt(other.cpuUsPerTunnel)} µs)`,
+      status(r >= 1 && cpu <= 1),
+    ]);
+  }
+  for (const hops of [2, 3]) {
+    const own = find('SOCKS5', hops, 'sockschain');
+    const other = find('SOCKS5', hops, 'socks');
+    if (!own || !other) continue;
+    const r = pairedRatio(own.runs, other.runs);
+    const piped = find('SOCKS5', hops, 'sockschain pipelined');
+    const note = piped ? `; pipelined ${times(pairedRatio(piped.runs, other.runs))}` : '';
+    out.push([
+      `${hops}-hop setup vs socks createConnectionChain (SOCKS5): ≥ 1.1× tunnels/s`,
+      `${times(r)}${note}`,
+      status(r >= 1.1),
+    ]);
+  }
+  return out;
+}
+
 function rpsRows(rps) {
   if (rps.skipped) return [];
   const pairs = [
@@ -60,9 +98,13 @@ function rpsRows(rps) {
     ['1 hop: squid (CONNECT)', 'sockschain dispatcher', 'undici ProxyAgent'],
     ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
     ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
+    ['1 hop: dante (SOCKS5)', 'sockschain dispatcher', 'undici Socks5ProxyAgent'],
   ];
   const row = (group, client) => rps.rows.find((r) => r.group === group && r.client === client);
   return pairs.map(([group, own, peer]) => {
+    // A peer added after the last full run (undici Socks5ProxyAgent) has no figures yet.
+    if (!row(group, peer))
+      return [`Keep-alive req/s ${own} ≥ ${peer} (${group})`, 'not measured yet', 'not measured'];
     const r = pairedRatio(row(group, own)?.runs, row(group, peer)?.runs);
     const cpu = `client CPU ${fmt(row(group, own)?.cpuUsPerRequest)} vs ${fmt(row(group, peer)?.cpuUsPerRequest)} µs/request`;
     return [`Keep-alive req/s ${own} ≥ ${peer} (${group})`, `${times(r)} (${cpu})`, status(r >= 1)];
@@ -82,10 +124,11 @@ function memoryRows(memory) {
 /** The targets table from whichever results exist ({ latency, throughput, rps, memory }). */
 export function targetsTable(results) {
   const rows = [
+    ...(results.setup ? setupRows(results.setup) : []),
     ...(results.latency ? latencyRows(results.latency) : []),
     ...(results.throughput ? throughputRows(results.throughput) : []),
     ...(results.rps ? rpsRows(results.rps) : []),
     ...(results.memory ? memoryRows(results.memory) : []),
   ];
-  return { title: 'Targets (issues #7 and #9)', headers: ['target', 'measured', 'status'], rows };
+  return { title: 'Targets (issues #7, #9 and #15)', headers: ['target', 'measured', 'status'], rows };
 }

@@ -194,10 +194,45 @@ export function roundTripTables(data) {
   ];
 }
 
+export function h2Tables(data) {
+  if (data.skipped) return [];
+  const h1 = (row) => data.h2.find((r) => r.shape === row.shape && r.client.startsWith('HTTP/1.1'));
+  return [
+    {
+      title: `HTTP/2 vs HTTP/1.1 to one https:// hop (nghttpx → squid), ${data.delayMs} ms links each way, a new chain per run (median of ${data.runs})`,
+      headers: [
+        'tunnels',
+        'transport',
+        'total ms',
+        'ms per tunnel',
+        'client CPU µs/tunnel',
+        'time ÷ HTTP/1.1',
+      ],
+      rows: data.h2.map((row) => {
+        const count = Number.parseInt(row.shape, 10);
+        return [
+          row.shape,
+          row.client,
+          fmt(row.totalMs),
+          fmt(row.totalMs / count),
+          fmt(row.cpuUsPerTunnel),
+          ratio(row.totalMs, h1(row)?.totalMs),
+        ];
+      }),
+    },
+    {
+      title: `pipeline: 'auto' on a hop that drops early bytes, ${data.delayMs} ms link each way, a new chain per run (median of ${data.runs}; before the hedge the first tunnel waited the 10 s hop timeout)`,
+      headers: ['hop', 'setup', 'first tunnel ms', 'next tunnel ms'],
+      rows: data.auto.map((row) => [row.hop, row.mode, fmt(row.firstMs), fmt(row.nextMs)]),
+    },
+  ];
+}
+
 export const VIEWS = {
   setup: setupTables,
   latency: latencyTables,
   throughput: throughputTables,
   rps: rpsTables,
   memory: memoryTables,
+  h2: h2Tables,
 };

@@ -12,6 +12,7 @@ PACKAGES=(
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
   wget git python3 golang-go                                             # programs suite (run, connect)
   postgresql redis-server mariadb-server exim4-daemon-light              # database clients suite
+  nghttp2-proxy                                                          # nghttpx: HTTP/2 proxy (test/interop/http2.test.ts)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2

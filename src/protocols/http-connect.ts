@@ -131,7 +131,8 @@ function startsLikeHttp(start: Buffer): boolean {
   return start.subarray(0, n).equals(HTTP_PREFIX.subarray(0, n));
 }
 
-function checkStatus(head: ResponseHead, ctx: HopContext, credentials: boolean): void {
+/** Maps a CONNECT reply's status to the tunnel or a ChainError (HTTP/1.1 here, HTTP/2 in h2-connect.ts). */
+export function checkStatus(head: ResponseHead, ctx: HopContext, credentials: boolean): void {
   const { status } = head;
   if (status >= 200 && status < 300) return;
   const reply = `HTTP ${status}${head.reason ? ` ${head.reason}` : ''}`;

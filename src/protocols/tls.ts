@@ -15,6 +15,7 @@ export function wrapTls(
   index: number,
   defaults: HopTlsOptions,
   track: (socket: Duplex) => void,
+  alpn?: string[],
 ): Promise<tls.TLSSocket> {
   const options = { ...defaults, ...hop.tls };
   const name = options.servername ?? hop.host;
@@ -29,6 +30,8 @@ export function wrapTls(
       key: options.key,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+      // Offered only for hops with `http2` (h2-sessions.ts); none otherwise, as before.
+      ...(alpn ? { ALPNProtocols: alpn } : {}),
     });
     track(secure);
     const onError = (error: NodeJS.ErrnoException) => {
