@@ -23,6 +23,7 @@ import { resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { HopSelector } from './modes.js';
+import { AuthMemory, type ChainAuth } from './protocols/auth/memory.js';
 import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
@@ -57,6 +58,8 @@ export class Chain {
   readonly #noProxy: NoProxy;
   readonly #selector: HopSelector;
   readonly #routes: SchemeRoutes | undefined;
+  /** What this chain learnt about its hops' proxy auth (never shared between chains). */
+  readonly #auth: ChainAuth;
   readonly #resources = new Set<Closable>();
   #dispatcher: Dispatcher | undefined;
 
@@ -89,6 +92,7 @@ export class Chain {
     this.#tls = tls;
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
+    this.#auth = { memory: new AuthMemory(), onProxyAuth: options.onProxyAuth };
   }
 
   /**
@@ -161,6 +165,7 @@ export class Chain {
               trace,
               stopAtLastHop: dest === undefined,
               pipeline: this.options.pipeline,
+              auth: this.#auth,
             });
           },
         }),

@@ -10,6 +10,7 @@ import { Attempt } from './attempt.js';
 import { ChainError } from './errors.js';
 import { releaseStream } from './io/read-until.js';
 import { type PipelineMode, rememberRefusal, runLength, wantsPipelining } from './pipeline.js';
+import type { ChainAuth } from './protocols/auth/memory.js';
 import type { HopContext } from './protocols/context.js';
 import { handshake, requests } from './protocols/index.js';
 import { dialTcp } from './protocols/tcp.js';
@@ -41,6 +42,8 @@ export interface DialOptions {
   stopAtLastHop?: boolean | undefined;
   /** Write the handshakes of consecutive hops without waiting for replies (see pipeline.ts). */
   pipeline?: PipelineMode | undefined;
+  /** The chain's proxy-auth memory and hook. */
+  auth?: ChainAuth | undefined;
 }
 
 /**
@@ -103,6 +106,7 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       remainingMs: () => attempt.remainingMs(),
       progress: (read) => attempt.setProgress(read),
       track: (s) => attempt.track(s),
+      auth: options.auth,
     };
   };
   let pipelined: readonly Hop[] | undefined;

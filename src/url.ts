@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { ChainError } from './errors.js';
+import { type HopAuth, type HopAuthSpec, parseHopAuth } from './hop-auth.js';
 
 export type HopProtocol = 'http' | 'https' | 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
 
@@ -31,6 +32,8 @@ export interface HopSpec extends HopTlsOptions {
    * `true` or `false` override the chain's `pipeline` option for this hop.
    */
   pipeline?: boolean;
+  /** HTTP/HTTPS hops: scheme, NTLM domain, preemptive Basic, the auth hook (docs/hops.md). */
+  auth?: HopAuthSpec;
 }
 
 export type HopInput = string | HopSpec | Hop;
@@ -47,6 +50,8 @@ export interface Hop {
   readonly url: string;
   /** Per-hop pipelining override (see HopSpec.pipeline). */
   readonly pipeline: boolean | undefined;
+  /** How an HTTP/HTTPS hop authenticates (defaults filled in). */
+  readonly auth: HopAuth;
 }
 
 const SCHEMES: Record<string, HopProtocol> = {
@@ -159,6 +164,11 @@ function decode(part: string, index: number, safe: string): string {
 }
 
 function fromSpec(spec: HopSpec, index: number): Hop {
+  if (spec.auth?.password !== undefined) {
+    // Checked before anything could echo it; parseHopAuth checks the rest.
+    if (typeof spec.auth.password !== 'string')
+      throw configError(`hop ${index + 1}: auth.password must be a string`, index);
+  }
   for (const key of ['protocol', 'host', 'username', 'password', 'userId', 'servername'] as const) {
     const value = spec[key];
     if (value !== undefined && typeof value !== 'string') {
@@ -172,8 +182,8 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   const protocol = Object.hasOwn(SCHEMES, name) ? SCHEMES[name] : undefined;
   const host = typeof spec.host === 'string' ? unbracket(spec.host.trim()) : '';
   const port = spec.port ?? (protocol ? DEFAULT_PORTS[protocol] : 0);
-  const username = spec.username ?? spec.userId;
-  const password = spec.password;
+  const username = spec.auth?.user ?? spec.username ?? spec.userId;
+  const password = spec.auth?.password ?? spec.password;
   const url = protocol
     ? buildUrl(protocol, host, port, username, password)
     : `${String(spec.protocol)}://${host}`;
@@ -198,7 +208,8 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') {
     throw configError(`hop ${index + 1} has an invalid pipeline setting (true or false): ${url}`, index, url);
   }
-  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline } as Hop;
+  const auth = parseHopAuth(spec.auth, username, index);
+  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline, auth } as Hop;
   Object.defineProperty(hop, 'password', { value: password, enumerable: false });
   Object.defineProperty(hop, HOP_BRAND, { value: true, enumerable: false });
   Object.defineProperty(hop, inspect.custom, { value: () => `Hop <${url}>`, enumerable: false });
