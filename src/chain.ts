@@ -16,6 +16,8 @@ import {
 import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
 import { type NoProxy, shouldBypass } from './config/no-proxy.js';
+import { loadPacSource, type PacOptions, PacRouter } from './config/pac.js';
+import { PacConnector } from './config/pac-connect.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
@@ -25,7 +27,7 @@ import { dialWithFailover } from './failover.js';
 import { HopSelector } from './modes.js';
 import { AuthMemory, type ChainAuth } from './protocols/auth/memory.js';
 import { withRetries } from './retry.js';
-import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
+import { PAC_ROUTER, routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
@@ -60,6 +62,8 @@ export class Chain {
   readonly #routes: SchemeRoutes | undefined;
   /** What this chain learnt about its hops' proxy auth (never shared between chains). */
   readonly #auth: ChainAuth;
+  /** Chains from Chain.fromPac: the PAC file picks the hops per target. */
+  readonly #pac: PacConnector | undefined;
   readonly #resources = new Set<Closable>();
   #dispatcher: Dispatcher | undefined;
 
@@ -78,12 +82,31 @@ export class Chain {
     return chainFromConfigFile(Chain, path, options);
   }
 
+  /**
+   * A chain whose hops a PAC file picks per target (docs/configuration.md#pac-files):
+   * `source` is the script, a file path or an http(s) URL (downloaded directly). `hops` is
+   * empty; each route the PAC file names becomes a chain of its own with these options.
+   */
+  static fromPac(source: string, options: ChainOptions & { pac?: PacOptions } = {}): Chain {
+    const { pac, ...rest } = options;
+    const router = new PacRouter(loadPacSource(source), rest.dns ?? 'remote', pac);
+    return new Chain([], Object.assign(rest, { [PAC_ROUTER]: router }));
+  }
+
   constructor(hops: string | readonly HopInput[], options: ChainOptions = {}) {
     this.hops = Object.freeze(parseHops(hops));
-    if (this.hops.length === 0) {
+    const router = (options as { [PAC_ROUTER]?: PacRouter })[PAC_ROUTER];
+    if (router) {
+      const routeOptions: ChainOptions = { ...options };
+      delete (routeOptions as { [PAC_ROUTER]?: PacRouter })[PAC_ROUTER];
+      this.#pac = new PacConnector(router, (urls) => this.#keep(new Chain(urls, routeOptions)));
+    } else {
+      this.#pac = undefined;
+    }
+    if (this.hops.length === 0 && !this.#pac) {
       throw invalid('a chain needs at least one hop');
     }
-    const { resolved, noProxy } = resolveChainOptions(options, this.hops.length);
+    const { resolved, noProxy } = resolveChainOptions(options, Math.max(this.hops.length, 1));
     this.options = resolved;
     this.#noProxy = noProxy;
     const tls: HopTlsOptions = {};
@@ -104,6 +127,9 @@ export class Chain {
     let dest = parseTarget(target);
     const timeoutMs = this.#timeout(options);
     const route = this.#route(dest, options.protocol ?? urlProtocol(target));
+    if (this.#pac && route !== 'direct') {
+      return this.#pac.connect(dest, options.protocol ?? urlProtocol(target), { ...options, timeoutMs });
+    }
     if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
     if (this.options.dns === 'local') {
       dest = await resolveLocally(dest, { signal: options.signal, timeoutMs });
