@@ -14,13 +14,16 @@ import { join } from 'node:path';
 export interface AuthSquid {
   ntlm: number;
   negotiate: number;
+  /** No auth at all (the PAC tests read which requests came through here). */
+  open: number;
   accessLog: string;
   /** The access.log lines written so far. */
   log(): string[];
   stop(): Promise<void>;
 }
 
-export const AUTH_SQUID_PORTS = { ntlm: 14201, negotiate: 14202 };
+/** Ports base+1 (NTLM), base+2 (Negotiate), base+3 (open); one base per test file. */
+export const AUTH_SQUID_BASE = { ntlm: 14200, pac: 14210 };
 
 /** Why this machine cannot run it, or undefined. */
 export function authSquidMissing(): string | undefined {
@@ -35,14 +38,15 @@ export function authSquidMissing(): string | undefined {
   return undefined;
 }
 
-export async function startAuthSquid(): Promise<AuthSquid> {
+export async function startAuthSquid(base: number): Promise<AuthSquid> {
   const dir = mkdtempSync('/var/tmp/sockschain-auth-squid-');
-  const { ntlm, negotiate } = AUTH_SQUID_PORTS;
+  const [ntlm, negotiate, open] = [base + 1, base + 2, base + 3];
   const accessLog = join(dir, 'access.log');
   writeFileSync(
     join(dir, 'squid.conf'),
     `http_port 127.0.0.1:${ntlm} name=ntlm
 http_port 127.0.0.1:${negotiate} name=negotiate
+http_port 127.0.0.1:${open} name=open
 visible_hostname sockschain-auth-squid
 cache_effective_user proxy
 pid_filename ${dir}/squid.pid
@@ -74,6 +78,7 @@ auth_param negotiate children 1 startup=0 idle=1
 
 acl p_ntlm myportname ntlm
 acl p_negotiate myportname negotiate
+acl p_open myportname open
 auth_schemes ntlm p_ntlm
 auth_schemes negotiate p_negotiate
 acl safe_name dstdom_regex -n -i ^(localhost|[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+)$
@@ -83,6 +88,7 @@ acl refused proxy_auth_regex -i mallory$
 
 http_access deny !safe_name
 http_access deny !lo_dst
+http_access allow p_open
 http_access deny refused
 http_access allow authed
 http_access deny all
@@ -91,7 +97,7 @@ http_access deny all
   chownSync(dir, proxyUid(), proxyGid());
   const child = spawn('/usr/sbin/squid', ['-N', '-f', join(dir, 'squid.conf')], { stdio: 'ignore' });
   try {
-    await waitForPorts(child, [ntlm, negotiate], dir);
+    await waitForPorts(child, [ntlm, negotiate, open], dir);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -99,6 +105,7 @@ http_access deny all
   return {
     ntlm,
     negotiate,
+    open,
     accessLog,
     log: () => (existsSync(accessLog) ? readFileSync(accessLog, 'utf8').split('\n').filter(Boolean) : []),
     stop: () => stop(child, dir),

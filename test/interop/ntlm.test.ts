@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain } from '../../src/index.js';
-import { type AuthSquid, authSquidMissing, startAuthSquid } from './auth-squid.js';
+import { AUTH_SQUID_BASE, type AuthSquid, authSquidMissing, startAuthSquid } from './auth-squid.js';
 import { bannerExchange, dispatcherFetch, expectFailure, httpsGetOver } from './exchange.js';
 import { chainOptions, hopUrl, server } from './servers.js';
 import { isCi, type Testbed } from './testbed.js';
@@ -44,7 +44,7 @@ describe.runIf(testbed && !missing)('NTLM at a squid of our own', () => {
     line.includes('TCP_TUNNEL/200') && line.includes(`CONNECT ${dest} `) && line.includes(user);
 
   beforeAll(async () => {
-    squid = await startAuthSquid();
+    squid = await startAuthSquid(AUTH_SQUID_BASE.ntlm);
   });
   afterAll(async () => {
     await squid?.stop();
