@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchBehindCorporateProxy } from '../../docs/recipes/corporate-proxy.js';
 import { Chain } from '../../src/index.js';
 import { cleanEnv, ensureBuilt, runCli } from '../cli/run-cli.js';
 import { AUTH_SQUID_BASE, type AuthSquid, authSquidMissing, startAuthSquid } from './auth-squid.js';
@@ -98,5 +99,20 @@ describe.runIf(testbed && !missing)('PAC routing, checked in squid access.log', 
     const viaEnv = await runCli(['fetch', url], { env: cleanEnv({ PROXY_PAC: pacFile }) });
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect(await logged(squid, `localhost:${bed.origins.http.port}`, 2)).toBe(2);
+  });
+
+  it('the "behind a corporate proxy" recipe: PAC picks an NTLM proxy, the hook gives the account', async () => {
+    const corporate = join(dir, 'corporate.pac');
+    writeFileSync(
+      corporate,
+      `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${squid.ntlm}"; }`,
+    );
+    const body = await fetchBehindCorporateProxy(corporate, bed.origins.http.url, {
+      user: 'recipe',
+      password: 'Corp-Passw0rd',
+      domain: 'CORP',
+    });
+    expect(JSON.parse(body)).toMatchObject({ method: 'GET' });
+    expect(await logged(squid, 'CORP\\\\recipe')).toBe(1);
   });
 });

@@ -41,15 +41,13 @@ export function authFailure(ctx: HopContext, head: ResponseHead, outcome: AuthOu
     return hopError(ctx, 'AUTH_FAILED', 'auth', `${what} rejected (${reply}; offered: ${list})`, { reply });
   }
   if (outcome.credentials) {
-    // Credentials held back (preemptive Basic off, or Basic refused to a hop that offered others).
+    // Credentials held back: the hop's auth.scheme (or preemptive: false) allows none of the offered schemes.
     return hopError(
       ctx,
-      'AUTH_FAILED',
+      'AUTH_UNSUPPORTED',
       'auth',
-      `no scheme to send the credentials with (${reply}; offered: ${list})`,
-      {
-        reply,
-      },
+      `the proxy offers ${list}, which this hop's auth settings do not allow (${reply})`,
+      { reply },
     );
   }
   return hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants credentials (${reply}, scheme ${list})`, {
