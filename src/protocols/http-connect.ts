@@ -35,7 +35,9 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
   // it, a stall is the proxy's own.
   const waiting = { answered: false };
   ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: !waiting.answered }));
-  if (!sent) socket.write(connectRequest(authority, authorization(auth.first())));
+  // Pipelined: the request went out already; first() again only brings `auth` to what it carried.
+  const first = auth.first();
+  if (!sent) socket.write(connectRequest(authority, authorization(first)));
   let head = await readFinalHead(socket, ctx, waiting);
   // A challenge is answered on the same connection (NTLM needs it: it authenticates the
   // connection), a few rounds at most. Not when pipelined: the bytes after our CONNECT are

@@ -101,6 +101,18 @@ describe.runIf(testbed && !missing)('PAC routing, checked in squid access.log', 
     expect(await logged(squid, `localhost:${bed.origins.http.port}`, 2)).toBe(2);
   });
 
+  it('the CLI: check --pac FILE --target checks each proxy the PAC file names for that target', async () => {
+    const { port } = bed.origins.banner;
+    const result = await runCli(['check', '--pac', pacFile, '--target', `127.0.0.1:${port}`, '--json']);
+    const report = JSON.parse(result.stdout) as { results: Array<{ url: string; status: string }> };
+    const status = Object.fromEntries(report.results.map((r) => [r.url, r.status]));
+    expect(status).toEqual({
+      [`http://${bed.closedTarget.host}:${bed.closedTarget.port}`]: expect.not.stringMatching(/^ok$/),
+      [`http://127.0.0.1:${squid.open}`]: 'ok',
+    });
+    expect(result.code).toBe(1);
+  });
+
   it('the "behind a corporate proxy" recipe: PAC picks an NTLM proxy, the hook gives the account', async () => {
     const corporate = join(dir, 'corporate.pac');
     writeFileSync(
