@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hintFor } from '../../src/cli/hints.js';
 import { Chain, ChainError, type ProxyAuthRequest } from '../../src/index.js';
 
 interface Scripted {
@@ -205,5 +206,15 @@ describe('onProxyAuth', () => {
     expect((await failure(new Chain([`http://${negotiate.url}`]))).code).toBe('AUTH_UNSUPPORTED');
     const basicOnly = await scriptedProxy(['Basic realm="x"'], () => false);
     expect((await failure(new Chain([`http://${basicOnly.url}`]))).code).toBe('AUTH_REQUIRED');
+  });
+});
+
+describe('the CLI hint', () => {
+  it('for AUTH_UNSUPPORTED says what to add, and no word of checking a password', async () => {
+    const proxy = await scriptedProxy(['Negotiate'], () => false);
+    const error = await failure(new Chain([`http://alice:pw@${proxy.url}`]));
+    const hint = hintFor(error, 1);
+    expect(hint).toMatch(/onProxyAuth/);
+    expect(hint).not.toMatch(/password/i);
   });
 });
