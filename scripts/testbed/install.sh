@@ -10,6 +10,7 @@ CHECK_ONLY=0
 PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
+  krb5-kdc krb5-admin-server krb5-user                                   # Negotiate test: MIT KDC, kadmin.local, kinit
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2

@@ -23,7 +23,7 @@ export interface AuthSquid {
 }
 
 /** Ports base+1 (NTLM), base+2 (Negotiate), base+3 (open); one base per test file. */
-export const AUTH_SQUID_BASE = { ntlm: 14200, pac: 14210 };
+export const AUTH_SQUID_BASE = { ntlm: 14200, pac: 14210, negotiate: 14220 };
 
 /** Why this machine cannot run it, or undefined. */
 export function authSquidMissing(): string | undefined {
@@ -38,7 +38,11 @@ export function authSquidMissing(): string | undefined {
   return undefined;
 }
 
-export async function startAuthSquid(base: number): Promise<AuthSquid> {
+/** With `kerberos`, the Negotiate port checks tickets for HTTP/localhost with that keytab. */
+export async function startAuthSquid(
+  base: number,
+  kerberos?: { keytab: string; realm: string; env: NodeJS.ProcessEnv },
+): Promise<AuthSquid> {
   const dir = mkdtempSync('/var/tmp/sockschain-auth-squid-');
   const [ntlm, negotiate, open] = [base + 1, base + 2, base + 3];
   const accessLog = join(dir, 'access.log');
@@ -72,8 +76,11 @@ udp_incoming_address 127.0.0.1
 auth_param ntlm program /usr/lib/squid/ntlm_fake_auth
 auth_param ntlm children 2 startup=1 idle=1
 auth_param ntlm keep_alive on
-# Started only when a Negotiate token arrives (none does: the test checks the refusal before).
-auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -s GSS_C_NO_NAME
+${
+  kerberos
+    ? `auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -k ${kerberos.keytab} -s HTTP/localhost@${kerberos.realm}`
+    : '# No KDC: started only if a Negotiate token arrives (none does).\nauth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -s GSS_C_NO_NAME'
+}
 auth_param negotiate children 1 startup=0 idle=1
 
 acl p_ntlm myportname ntlm
@@ -95,7 +102,10 @@ http_access deny all
 `,
   );
   chownSync(dir, proxyUid(), proxyGid());
-  const child = spawn('/usr/sbin/squid', ['-N', '-f', join(dir, 'squid.conf')], { stdio: 'ignore' });
+  const child = spawn('/usr/sbin/squid', ['-N', '-f', join(dir, 'squid.conf')], {
+    stdio: 'ignore',
+    env: kerberos?.env ?? process.env,
+  });
   try {
     await waitForPorts(child, [ntlm, negotiate, open], dir);
   } catch (error) {
