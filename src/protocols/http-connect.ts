@@ -13,7 +13,7 @@ import {
 } from '../io/read-until.js';
 import { formatTarget } from '../target.js';
 import { closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
-import { type Headers, ProxyAuth } from './auth/proxy-auth.js';
+import { type AuthHeaders, ProxyAuth } from './auth/proxy-auth.js';
 import { type HopContext, hopError, reachError } from './context.js';
 import { MalformedResponseError, parseResponseHead, printable, type ResponseHead } from './http-response.js';
 
@@ -58,11 +58,11 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
 /** Challenge rounds on one connection: NTLM takes two, a hook's multi-leg scheme a few more. */
 const MAX_AUTH_ROUNDS = 6;
 
-function authorization(value: string | undefined): Headers | undefined {
+function authorization(value: string | undefined): AuthHeaders | undefined {
   return value === undefined ? undefined : { 'Proxy-Authorization': value };
 }
 
-function connectRequest(authority: string, headers: Headers | undefined): string {
+function connectRequest(authority: string, headers: AuthHeaders | undefined): string {
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
   for (const [name, value] of Object.entries(headers ?? {})) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;

@@ -22,7 +22,7 @@ type Own = (typeof OWN)[number];
 /** Hook calls per CONNECT: enough for a multi-round scheme, not enough to loop forever. */
 const MAX_HOOK_CALLS = 4;
 
-export type Headers = Record<string, string>;
+export type AuthHeaders = Record<string, string>;
 
 export class ProxyAuth {
   readonly #ctx: HopContext;
@@ -62,7 +62,8 @@ export class ProxyAuth {
     if (scheme === 'ntlm' || (scheme === 'auto' && offered && best(offered) === 'ntlm'))
       return this.#ntlmStart();
     if (scheme === 'auto' || scheme === 'digest') {
-      const known = offered?.includes('basic') ? undefined : knownDigest(this.#ctx.hop.url);
+      // A remembered Digest challenge, unless the hop's last 407 no longer offered Digest.
+      const known = offered && !offered.includes('digest') ? undefined : knownDigest(this.#ctx.hop.url);
       if (known) return this.#send('digest', this.#digest(known.challenge, known.nc));
       if (scheme === 'digest') return undefined;
     }
@@ -72,7 +73,7 @@ export class ProxyAuth {
   }
 
   /** After a 407: the headers of one more CONNECT on the same connection, or undefined when the reply stands. */
-  async answer(head: ResponseHead): Promise<Headers | undefined> {
+  async answer(head: ResponseHead): Promise<AuthHeaders | undefined> {
     if (head.status !== 407) return undefined;
     const challenges = parseChallenges(head.headers.get('proxy-authenticate') ?? []);
     this.#offered = [...new Set(challenges.map((c) => c.scheme))];
@@ -117,7 +118,7 @@ export class ProxyAuth {
     return undefined;
   }
 
-  async #hook(challenges: Challenge[]): Promise<Headers | undefined> {
+  async #hook(challenges: Challenge[]): Promise<AuthHeaders | undefined> {
     const hook = this.#hookFn();
     if (!hook || this.#hookCalls >= MAX_HOOK_CALLS) return undefined;
     this.#hookCalls += 1;
@@ -214,8 +215,8 @@ function schemesOf(head: ResponseHead): string[] {
 }
 
 /** A hook's headers go on the wire as they are: no line breaks, no header names out of the token set. */
-function checkedHeaders(headers: unknown, ctx: HopContext): Headers {
-  const out: Headers = {};
+function checkedHeaders(headers: unknown, ctx: HopContext): AuthHeaders {
+  const out: AuthHeaders = {};
   if (typeof headers !== 'object' || headers === null) {
     throw hopError(ctx, 'INVALID_CONFIG', 'auth', 'onProxyAuth returned headers that are not an object');
   }
