@@ -54,10 +54,6 @@ export function chainFromArgs(
     return new Chain(urls, options);
   }
   if (values.config !== undefined) return Chain.fromConfigFile(values.config, options);
-  // PROXY_PAC after the explicit chain variables, before the *_PROXY ones (a PAC file is the
-  // more specific setting where both are set, as on desktops that export both).
-  const pac = env.PROXY_CHAIN || env.SOCKSCHAIN_CONFIG ? undefined : env.PROXY_PAC?.trim();
-  if (pac) return Chain.fromPac(pac, options);
   const chain = Chain.fromEnv(env, options);
   if (!chain) {
     throw new UsageError(

@@ -121,3 +121,19 @@ describe('Chain.fromPac', () => {
     expect(() => Chain.fromPac('/nonexistent/proxy.pac')).toThrow(/PAC: cannot read the PAC file/);
   });
 });
+
+describe('PROXY_PAC', () => {
+  it('Chain.fromEnv makes a PAC chain after PROXY_CHAIN and SOCKSCHAIN_CONFIG, before the *_PROXY variables', async () => {
+    const script = pac('return "DIRECT";');
+    const chain = Chain.fromEnv({ PROXY_PAC: script, HTTPS_PROXY: 'http://127.0.0.1:1' });
+    expect(chain?.hops).toEqual([]);
+    const echo = await startEchoServer();
+    try {
+      const socket = await (chain as Chain).connect({ host: '127.0.0.1', port: echo.port });
+      socket.destroy();
+    } finally {
+      await echo.close();
+    }
+    expect(Chain.fromEnv({ PROXY_PAC: script, PROXY_CHAIN: 'socks5://127.0.0.1:1' })?.hops).toHaveLength(1);
+  });
+});
