@@ -7,10 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Agent, request } from 'undici';
 import type { DnsMode } from '../dns.js';
 import { ChainError } from '../errors.js';
 import { formatTarget, type Target } from '../target.js';
-import { splitHopList } from '../url.js';
+import { redactUrl, splitHopList } from '../url.js';
 import { pacSandbox } from './pac-sandbox.js';
 
 /** One entry of a PAC answer: direct, or hop URLs in order. */
@@ -143,17 +144,32 @@ export function parsePacAnswer(answer: string, url: string): PacRoute[] {
 
 /** A PAC source: an http(s) URL (downloaded directly, never through a proxy), a file, or the script itself. */
 export function loadPacSource(source: string): Promise<string> {
-  if (/^https?:\/\//i.test(source)) {
-    return fetch(source).then(async (response) => {
-      if (!response.ok) throw new Error(`HTTP ${response.status} from ${source}`);
-      return response.text();
-    });
-  }
+  if (/^https?:\/\//i.test(source)) return download(source);
   if (/FindProxyForURL/.test(source)) return Promise.resolve(source);
   try {
     return Promise.resolve(readFileSync(source, 'utf8'));
   } catch (error) {
     throw pacError(`cannot read the PAC file ${source}: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * A dispatcher of its own, not the global one: under `sockschain/register` the global fetch
+ * goes through the chain, which for a PAC chain would wait for this very download.
+ */
+async function download(url: string): Promise<string> {
+  const agent = new Agent({ connect: { timeout: 10_000 } });
+  try {
+    const { statusCode, body } = await request(url, {
+      dispatcher: agent,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    const text = await body.text();
+    if (statusCode < 200 || statusCode > 299) throw new Error(`HTTP ${statusCode} from ${redactUrl(url)}`);
+    return text;
+  } finally {
+    await agent.close();
   }
 }
 

@@ -137,3 +137,28 @@ describe('PROXY_PAC', () => {
     expect(Chain.fromEnv({ PROXY_PAC: script, PROXY_CHAIN: 'socks5://127.0.0.1:1' })?.hops).toHaveLength(1);
   });
 });
+
+describe('a PAC file from an http:// URL', () => {
+  it('is downloaded directly (its own dispatcher) and used; a 404 is INVALID_CONFIG at the first connect', async () => {
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      if (req.url === '/proxy.pac') res.end(pac('return "DIRECT";'));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as net.AddressInfo;
+    const echo = await startEchoServer();
+    try {
+      const chain = Chain.fromPac(`http://127.0.0.1:${port}/proxy.pac`);
+      (await chain.connect({ host: '127.0.0.1', port: echo.port })).destroy();
+      const missing = Chain.fromPac(`http://127.0.0.1:${port}/nope.pac`);
+      await expect(missing.connect({ host: '127.0.0.1', port: echo.port })).rejects.toMatchObject({
+        code: 'INVALID_CONFIG',
+        message: expect.stringMatching(/cannot load the PAC file: HTTP 404/),
+      });
+    } finally {
+      server.close();
+      await echo.close();
+    }
+  });
+});
