@@ -268,6 +268,8 @@ export class Chain {
 
   /** The hops, passwords redacted. */
   toString(): string {
+    // A PAC chain's hops are chosen per target; its source may be a URL with a password.
+    if (this.#pac) return 'the routes of a PAC file';
     return this.hops.map((hop) => hop.url).join(' -> ');
   }
 

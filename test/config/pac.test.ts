@@ -162,3 +162,7 @@ describe('a PAC file from an http:// URL', () => {
     }
   });
 });
+
+it('a PAC chain says what it is when printed', () => {
+  expect(String(Chain.fromPac(pac('return "DIRECT";')))).toBe('the routes of a PAC file');
+});
