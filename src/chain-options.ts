@@ -3,6 +3,7 @@
 import { type NoProxy, parseNoProxy } from './config/no-proxy.js';
 import type { DnsMode } from './dns.js';
 import { ChainError, describeValue } from './errors.js';
+import type { ProxyAuthHook } from './hop-auth.js';
 import { CHAIN_MODES, type ChainMode } from './modes.js';
 import type { PipelineMode } from './pipeline.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
@@ -37,6 +38,12 @@ export interface ChainOptions {
    * sequential once on failure and remember the hops that refused). Per-hop `pipeline` wins.
    */
   pipeline?: PipelineMode;
+  /**
+   * Called on an HTTP 407 that sockschain cannot answer by itself (no credentials, a scheme
+   * it lacks such as Negotiate, credentials refused): returns headers, credentials or
+   * undefined. A hop's own `auth.onProxyAuth` wins. See docs/hops.md#the-auth-hook.
+   */
+  onProxyAuth?: ProxyAuthHook;
 }
 
 /** The options as the chain uses them, defaults filled in. */
@@ -69,6 +76,9 @@ export function resolveChainOptions(
   hopCount: number,
 ): { resolved: ResolvedChainOptions; noProxy: NoProxy } {
   const noProxy = parseNoProxy(options.noProxy);
+  if (options.onProxyAuth !== undefined && typeof options.onProxyAuth !== 'function') {
+    throw invalid('onProxyAuth must be a function');
+  }
   const resolved: ResolvedChainOptions = Object.freeze({
     timeoutMs: positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs'),
     hopTimeoutMs: positive(options.hopTimeoutMs, DEFAULTS.hopTimeoutMs, 'hopTimeoutMs'),

@@ -17,6 +17,8 @@ import {
 import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
 import { type NoProxy, shouldBypass } from './config/no-proxy.js';
+import { loadPacSource, type PacOptions, PacRouter } from './config/pac.js';
+import { PacConnector } from './config/pac-connect.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
@@ -25,9 +27,10 @@ import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
 import { HopSelector } from './modes.js';
 import { PipelineMemory } from './pipeline.js';
+import { AuthMemory, type ChainAuth } from './protocols/auth/memory.js';
 import { H2Sessions } from './protocols/h2-sessions.js';
 import { withRetries } from './retry.js';
-import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
+import { PAC_ROUTER, routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
@@ -60,6 +63,10 @@ export class Chain {
   readonly #noProxy: NoProxy;
   readonly #selector: HopSelector;
   readonly #routes: SchemeRoutes | undefined;
+  /** What this chain learnt about its hops' proxy auth (never shared between chains). */
+  readonly #auth: ChainAuth;
+  /** Chains from Chain.fromPac: the PAC file picks the hops per target. */
+  readonly #pac: PacConnector | undefined;
   readonly #resources = new Set<Closable>();
   /** What `pipeline: 'auto'` learnt about these hops (per chain, see pipeline.ts). */
   readonly #pipelineMemory = new PipelineMemory();
@@ -82,12 +89,31 @@ export class Chain {
     return chainFromConfigFile(Chain, path, options);
   }
 
+  /**
+   * A chain whose hops a PAC file picks per target (docs/configuration.md#pac-files):
+   * `source` is the script, a file path or an http(s) URL (downloaded directly). `hops` is
+   * empty; each route the PAC file names becomes a chain of its own with these options.
+   */
+  static fromPac(source: string, options: ChainOptions & { pac?: PacOptions } = {}): Chain {
+    const { pac, ...rest } = options;
+    const router = new PacRouter(loadPacSource(source), rest.dns ?? 'remote', pac);
+    return new Chain([], Object.assign(rest, { [PAC_ROUTER]: router }));
+  }
+
   constructor(hops: string | readonly HopInput[], options: ChainOptions = {}) {
     this.hops = Object.freeze(parseHops(hops));
-    if (this.hops.length === 0) {
+    const router = (options as { [PAC_ROUTER]?: PacRouter })[PAC_ROUTER];
+    if (router) {
+      const routeOptions: ChainOptions = { ...options };
+      delete (routeOptions as { [PAC_ROUTER]?: PacRouter })[PAC_ROUTER];
+      this.#pac = new PacConnector(router, (urls) => this.#keep(new Chain(urls, routeOptions)));
+    } else {
+      this.#pac = undefined;
+    }
+    if (this.hops.length === 0 && !this.#pac) {
       throw invalid('a chain needs at least one hop');
     }
-    const { resolved, noProxy } = resolveChainOptions(options, this.hops.length);
+    const { resolved, noProxy } = resolveChainOptions(options, Math.max(this.hops.length, 1));
     this.options = resolved;
     this.#noProxy = noProxy;
     const tls: HopTlsOptions = {};
@@ -96,6 +122,7 @@ export class Chain {
     this.#tls = tls;
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
+    this.#auth = { memory: new AuthMemory(), onProxyAuth: options.onProxyAuth };
   }
 
   /**
@@ -107,6 +134,9 @@ export class Chain {
     let dest = parseTarget(target);
     const timeoutMs = this.#timeout(options);
     const route = this.#route(dest, options.protocol ?? urlProtocol(target));
+    if (this.#pac && route !== 'direct') {
+      return this.#pac.connect(dest, options.protocol ?? urlProtocol(target), { ...options, timeoutMs });
+    }
     if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
     if (this.options.dns === 'local') {
       dest = await resolveLocally(dest, { signal: options.signal, timeoutMs });
@@ -170,6 +200,7 @@ export class Chain {
               pipeline: this.options.pipeline,
               pipelineMemory: this.#pipelineMemory,
               h2Sessions: this.#h2Sessions,
+              auth: this.#auth,
             });
           },
         }),
@@ -256,6 +287,8 @@ export class Chain {
 
   /** The hops, passwords redacted. */
   toString(): string {
+    // A PAC chain's hops are chosen per target; its source may be a URL with a password.
+    if (this.#pac) return 'the routes of a PAC file';
     return this.hops.map((hop) => hop.url).join(' -> ');
   }
 

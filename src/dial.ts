@@ -11,6 +11,7 @@ import { ChainError } from './errors.js';
 import { releaseStream } from './io/read-until.js';
 import { type PipelineMemory, type PipelineMode, runLength, wantsPipelining } from './pipeline.js';
 import { dialAuto } from './pipeline-auto.js';
+import type { ChainAuth } from './protocols/auth/memory.js';
 import type { HopContext } from './protocols/context.js';
 import { h2Tunnel } from './protocols/h2-connect.js';
 import type { H2Sessions } from './protocols/h2-sessions.js';
@@ -44,6 +45,8 @@ export interface DialOptions {
   stopAtLastHop?: boolean | undefined;
   /** Write the handshakes of consecutive hops without waiting for replies (see pipeline.ts). */
   pipeline?: PipelineMode | undefined;
+  /** The chain's proxy-auth memory and hook. */
+  auth?: ChainAuth | undefined;
   /** What the chain learnt about its hops under `'auto'` (kept per chain). */
   pipelineMemory?: PipelineMemory | undefined;
   /** HTTP/2 connections to https:// hops at position 1 with `http2` (kept per chain). */
@@ -91,6 +94,7 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       remainingMs: () => attempt.remainingMs(),
       progress: (read) => attempt.setProgress(read),
       track: (s) => attempt.track(s),
+      auth: options.auth,
     };
   };
   // How long the last step took: about one round trip to the hop a pipelined run starts at.

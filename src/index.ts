@@ -9,6 +9,15 @@ export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
 export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export type {
+  AuthScheme,
+  HopAuth,
+  HopAuthSpec,
+  ProxyAuthAnswer,
+  ProxyAuthHook,
+  ProxyAuthRequest,
+  ProxyChallenge,
+} from './hop-auth.js';
 export { CHAIN_MODES, type ChainMode } from './modes.js';
 export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';

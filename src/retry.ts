@@ -40,6 +40,7 @@ export const RETRY_DEFAULTS: ResolvedRetryOptions = Object.freeze({
 export const NEVER_RETRIED: ReadonlySet<ChainErrorCode> = new Set([
   'AUTH_REQUIRED',
   'AUTH_FAILED',
+  'AUTH_UNSUPPORTED',
   'PROXY_DENIED',
   'INVALID_CONFIG',
   'ABORTED',

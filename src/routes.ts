@@ -16,6 +16,9 @@ export interface SchemeRoutes {
 /** Chain constructor option, set by Chain.fromEnv only. */
 export const SCHEME_ROUTES = Symbol('sockschain.schemeRoutes');
 
+/** Chain constructor option, set by Chain.fromPac only: the PAC file picks hops per target. */
+export const PAC_ROUTER = Symbol('sockschain.pacRouter');
+
 /**
  * The hops for a target: by `protocol` ('https:', 'ws:'...) when known, else guessed from a
  * URL target or the port (443 https, 80 http).

@@ -4,6 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { ChainError } from './errors.js';
+import { type HopAuth, type HopAuthSpec, parseHopAuth } from './hop-auth.js';
 
 export type HopProtocol = 'http' | 'https' | 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
 
@@ -37,6 +38,8 @@ export interface HopSpec extends HopTlsOptions {
    * `'auto'` (h2 when the proxy picks it, else HTTP/1.1) or `true` (h2 or fail).
    */
   http2?: boolean | 'auto';
+  /** HTTP/HTTPS hops: scheme, NTLM domain, preemptive Basic, the auth hook (docs/hops.md). */
+  auth?: HopAuthSpec;
 }
 
 export type HopInput = string | HopSpec | Hop;
@@ -55,6 +58,8 @@ export interface Hop {
   readonly pipeline: boolean | undefined;
   /** HTTP/2 to this https:// hop (see HopSpec.http2); undefined = false. */
   readonly http2: boolean | 'auto' | undefined;
+  /** How an HTTP/HTTPS hop authenticates (defaults filled in). */
+  readonly auth: HopAuth;
 }
 
 const SCHEMES: Record<string, HopProtocol> = {
@@ -167,6 +172,11 @@ function decode(part: string, index: number, safe: string): string {
 }
 
 function fromSpec(spec: HopSpec, index: number): Hop {
+  if (spec.auth?.password !== undefined) {
+    // Checked before anything could echo it; parseHopAuth checks the rest.
+    if (typeof spec.auth.password !== 'string')
+      throw configError(`hop ${index + 1}: auth.password must be a string`, index);
+  }
   for (const key of ['protocol', 'host', 'username', 'password', 'userId', 'servername'] as const) {
     const value = spec[key];
     if (value !== undefined && typeof value !== 'string') {
@@ -180,8 +190,8 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   const protocol = Object.hasOwn(SCHEMES, name) ? SCHEMES[name] : undefined;
   const host = typeof spec.host === 'string' ? unbracket(spec.host.trim()) : '';
   const port = spec.port ?? (protocol ? DEFAULT_PORTS[protocol] : 0);
-  const username = spec.username ?? spec.userId;
-  const password = spec.password;
+  const username = spec.auth?.user ?? spec.username ?? spec.userId;
+  const password = spec.auth?.password ?? spec.password;
   const url = protocol
     ? buildUrl(protocol, host, port, username, password)
     : `${String(spec.protocol)}://${host}`;
@@ -216,7 +226,18 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   if (spec.http2 && protocol !== 'https') {
     throw configError(`hop ${index + 1}: http2 applies to https:// hops only: ${url}`, index, url);
   }
-  const hop = { protocol, host, port, username, tls, url, pipeline: spec.pipeline, http2: spec.http2 } as Hop;
+  const auth = parseHopAuth(spec.auth, username, index);
+  const hop = {
+    protocol,
+    host,
+    port,
+    username,
+    tls,
+    url,
+    pipeline: spec.pipeline,
+    http2: spec.http2,
+    auth,
+  } as Hop;
   Object.defineProperty(hop, 'password', { value: password, enumerable: false });
   Object.defineProperty(hop, HOP_BRAND, { value: true, enumerable: false });
   Object.defineProperty(hop, inspect.custom, { value: () => `Hop <${url}>`, enumerable: false });

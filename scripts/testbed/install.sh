@@ -13,6 +13,7 @@ PACKAGES=(
   wget git python3 golang-go                                             # programs suite (run, connect)
   postgresql redis-server mariadb-server exim4-daemon-light              # database clients suite
   nghttp2-proxy                                                          # nghttpx: HTTP/2 proxy (test/interop/http2.test.ts)
+  krb5-kdc krb5-admin-server krb5-user                                   # Negotiate test: MIT KDC, kadmin.local, kinit
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2

@@ -28,7 +28,11 @@ export function forwardingMode(chain: Chain, override: unknown): HttpForwarding 
 export function absoluteFormHop(chain: Chain, mode: HttpForwarding): Hop | undefined {
   if (mode !== 'absolute' || chain.options.mode !== 'strict') return undefined;
   const last = chain.hops[chain.hops.length - 1];
-  return last?.protocol === 'http' || last?.protocol === 'https' ? last : undefined;
+  if (last?.protocol !== 'http' && last?.protocol !== 'https') return undefined;
+  // Absolute-form requests can only carry Basic; a hop that authenticates otherwise (NTLM,
+  // Digest, Basic only once challenged) is reached through CONNECT, which answers challenges.
+  const credentials = last.username !== undefined || last.password !== undefined;
+  return credentials && !last.auth.preemptive ? undefined : last;
 }
 
 /** Whether a plain http:// request to host:port goes through the chain (not NO_PROXY, not direct). */

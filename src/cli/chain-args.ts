@@ -1,6 +1,7 @@
 /**
  * Where every command gets its chain: `--chain URLS` (repeatable, each value may hold several
- * comma/space separated URLs), `--config FILE` (JSON or proxychains.conf), or the environment.
+ * comma/space separated URLs), `--config FILE` (JSON or proxychains.conf), `--pac FILE|URL`
+ * (the PAC file picks the hops per target), or the environment (PROXY_PAC among it).
  * Shared by all commands so they agree on precedence and on the wording of errors.
  */
 import { Chain, type ChainOptions } from '../chain.js';
@@ -10,6 +11,8 @@ import { UsageError } from './io.js';
 export interface ChainArgValues {
   chain?: string[] | undefined;
   config?: string | undefined;
+  /** A PAC file: path or http(s) URL. */
+  pac?: string | undefined;
   /** The overall deadline for opening a tunnel: `500`, `500ms`, `5s`. */
   timeout?: string | undefined;
 }
@@ -18,6 +21,7 @@ export interface ChainArgValues {
 export const CHAIN_ARG_OPTIONS = {
   chain: { type: 'string', multiple: true, short: 'c' },
   config: { type: 'string' },
+  pac: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
 
@@ -25,7 +29,8 @@ export const CHAIN_ARG_OPTIONS = {
 export const CHAIN_ARG_HELP = `Chain (first that is given wins):
   -c, --chain URLS   hop URLs in order, comma or space separated; repeatable
       --config FILE  a JSON file {"hops": [...], "options": {...}} or a proxychains.conf
-                     (default: PROXY_CHAIN, SOCKSCHAIN_CONFIG or the *_PROXY variables)
+      --pac FILE|URL a PAC file that picks the hops per target (FindProxyForURL)
+                     (default: PROXY_CHAIN, SOCKSCHAIN_CONFIG, PROXY_PAC or the *_PROXY variables)
       --timeout MS   overall deadline to open a tunnel (e.g. 5000, 5s); default 30s
 `;
 
@@ -37,9 +42,12 @@ export function chainFromArgs(
 ): Chain {
   const options: ChainOptions = { ...extra };
   if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
-  if (values.chain !== undefined && values.config !== undefined) {
-    throw new UsageError('give the chain with --chain or with --config, not both');
-  }
+  const given = [values.chain && '--chain', values.config && '--config', values.pac && '--pac'].filter(
+    Boolean,
+  );
+  if (given.length > 1)
+    throw new UsageError(`give the chain with one of --chain, --config, --pac, not ${given.join(' and ')}`);
+  if (values.pac !== undefined) return Chain.fromPac(values.pac, options);
   if (values.chain !== undefined) {
     const urls = values.chain.flatMap(splitHopList);
     if (urls.length === 0) throw new UsageError('--chain is empty: give at least one hop URL');

@@ -33,7 +33,12 @@ export interface CheckResult {
 
 /** Answers in the proxy's own protocol about the destination: it works, it just said no. */
 const ANSWERS: ReadonlySet<ChainErrorCode> = new Set(['PROXY_DENIED', 'TARGET_UNREACHABLE', 'DNS_FAILED']);
-const SPOKE: ReadonlySet<ChainErrorCode> = new Set([...ANSWERS, 'AUTH_REQUIRED', 'AUTH_FAILED']);
+const SPOKE: ReadonlySet<ChainErrorCode> = new Set([
+  ...ANSWERS,
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'AUTH_UNSUPPORTED',
+]);
 
 export async function checkProxy(
   proxy: Hop,

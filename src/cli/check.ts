@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Chain } from '../chain.js';
 import { parseTarget } from '../target.js';
 import { chainFromArgs, parseDuration } from './chain-args.js';
+import { proxiesFromPac } from './check-pac.js';
 import { renderCheckTable, renderCsv } from './check-render.js';
 import { byLatency, checkProxy } from './check-run.js';
 import { mapLimit, parseCommandLine, positiveInt, readCa, runCommand } from './command.js';
@@ -23,6 +24,7 @@ Options:
       --target HOST:PORT   also require a tunnel to this target (else the proxy is asked
                            for a tunnel to its own address, and any answer in its protocol counts)
       --via URLS           reach every proxy through these hops first (comma separated; repeatable)
+      --pac FILE|URL       also check every proxy this PAC file names for --target
       --timeout MS         per proxy (e.g. 3000, 3s); default 5s
       --concurrency N      check N proxies at a time (default 16)
       --ca FILE            also trust these PEM certificates for https:// proxies
@@ -39,6 +41,7 @@ Exit status: 0 every proxy works; 1 some do not; 2 none works; 64 usage error.
 const OPTIONS = {
   target: { type: 'string' },
   via: { type: 'string', multiple: true },
+  pac: { type: 'string' },
   timeout: { type: 'string' },
   concurrency: { type: 'string' },
   ca: { type: 'string' },
@@ -52,11 +55,14 @@ export function run(argv: string[], io: CliIo, stdin: () => string = readStdin):
     const { values, positionals } = parseCommandLine(argv, OPTIONS);
     const formats = (['json', 'csv', 'alive-only'] as const).filter((name) => values[name]);
     if (formats.length > 1) throw new UsageError(`choose one of --${formats.join(', --')}`);
-    const sources = positionals.length > 0 ? positionals : process.stdin.isTTY ? [] : ['-'];
-    const proxies = readProxyList(sources, stdin);
+    const fromStdin = values.pac === undefined && !process.stdin.isTTY;
+    const sources = positionals.length > 0 ? positionals : fromStdin ? ['-'] : [];
+    const target = values.target === undefined ? undefined : parseTarget(values.target);
+    // With --pac alone, the PAC file is the list.
+    const proxies = values.pac !== undefined && sources.length === 0 ? [] : readProxyList(sources, stdin);
+    if (values.pac !== undefined) proxies.push(...(await proxiesFromPac(values.pac, target)));
     const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout, '--timeout');
     const concurrency = positiveInt(values.concurrency, '--concurrency', 16);
-    const target = values.target === undefined ? undefined : parseTarget(values.target);
     const ca = readCa(values.ca);
     const via: Chain | undefined =
       values.via === undefined ? undefined : chainFromArgs({ chain: values.via }, io.env, ca ? { ca } : {});

@@ -78,6 +78,9 @@ export function hintFor(error: Failure, hopCount: number): string {
       return /0xFF/i.test(error.reply ?? '')
         ? `${hop} accepts none of the authentication methods offered (no auth, user/password): it may need another method`
         : `${hop} rejected the credentials: check user name and password, and percent-encode @ : / % in the URL`;
+    case 'AUTH_UNSUPPORTED':
+      // The proxy never checked a password: say what to add, not what to check.
+      return `${hop} asks only for authentication schemes sockschain does not answer by itself (named above): add an onProxyAuth hook (docs/hops.md#the-auth-hook), or ask for Basic, Digest or NTLM on that proxy`;
     case 'PROXY_DENIED':
       return /\b405\b/.test(error.reply ?? '')
         ? `${hop} does not allow CONNECT: it may be a plain web proxy that only forwards http:// requests`

@@ -150,7 +150,8 @@ function authState(
   answered: boolean,
 ): AuthState {
   if (failure?.code === 'AUTH_FAILED') return 'rejected';
-  if (failure?.code === 'AUTH_REQUIRED') return 'required';
+  // A scheme we cannot answer: the proxy wants credentials in a form the hop cannot give.
+  if (failure?.code === 'AUTH_REQUIRED' || failure?.code === 'AUTH_UNSUPPORTED') return 'required';
   if (!credentials) return 'none';
   return completed || answered ? 'accepted' : 'unknown';
 }

@@ -1,6 +1,6 @@
 /**
  * Chain.fromEnv: the chain from PROXY_CHAIN, else from the file SOCKSCHAIN_CONFIG names,
- * else a one-hop chain from the standard HTTPS_PROXY / HTTP_PROXY / ALL_PROXY variables;
+ * else from the PAC file PROXY_PAC names (Chain.fromPac), else a one-hop chain from the standard HTTPS_PROXY / HTTP_PROXY / ALL_PROXY variables;
  * options from SOCKSCHAIN_* and NO_PROXY. Options given in code win over the environment,
  * which wins over the config file. A bad value is an INVALID_CONFIG naming the variable.
  */
@@ -25,7 +25,13 @@ export function chainFromEnv(
   let routes: SchemeRoutes | undefined;
   if (chainList !== undefined) hops = prefixed('PROXY_CHAIN', () => parseHops(chainList));
   else if (file) hops = file.hops;
-  else {
+  else if (read(env, 'PROXY_PAC') !== undefined) {
+    // A PAC file picks the hops per target (before the *_PROXY variables: it is the more specific setting).
+    const pac = read(env, 'PROXY_PAC') as string;
+    return prefixed('PROXY_PAC', () =>
+      ChainClass.fromPac(pac, { ...envOptions(env, undefined), ...options }),
+    );
+  } else {
     const standard = standardProxies(env);
     if (!standard) return undefined;
     ({ hops, routes } = standard);

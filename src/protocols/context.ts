@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ChainError, type ChainErrorCode, type Phase } from '../errors.js';
 import { formatTarget, type Target } from '../target.js';
 import type { Hop } from '../url.js';
+import type { ChainAuth } from './auth/memory.js';
 
 export interface HopContext {
   /** 0-based position of the hop doing this handshake. */
@@ -25,6 +26,8 @@ export interface HopContext {
    */
   progress(read: () => HopProgress): void;
   track(socket: Duplex): void;
+  /** The chain's auth memory and hook (HTTP hops); absent outside a Chain. */
+  auth?: ChainAuth | undefined;
 }
 
 export interface HopProgress {

@@ -17,7 +17,7 @@ import type tls from 'node:tls';
 import type { ChainError } from '../errors.js';
 import { formatTarget } from '../target.js';
 import type { HopTlsOptions } from '../url.js';
-import { ConnectAuth } from './auth/connect-auth.js';
+import { ProxyAuth } from './auth/proxy-auth.js';
 import { type HopContext, hopError, reachError } from './context.js';
 import type { Acquired, H2Session, H2Sessions } from './h2-sessions.js';
 import { checkStatus } from './http-connect.js';
@@ -83,7 +83,7 @@ function openStream(
   ctx: HopContext,
 ): Promise<http2.ClientHttp2Stream | 'retry' | ChainError> {
   const authority = formatTarget(ctx.dest);
-  const auth = new ConnectAuth(ctx.hop, authority);
+  const auth = new ProxyAuth(ctx, authority);
   const headers: http2.OutgoingHttpHeaders = { ':method': 'CONNECT', ':authority': authority };
   const authorization = auth.first();
   if (authorization !== undefined) headers['proxy-authorization'] = authorization;
@@ -108,7 +108,10 @@ function openStream(
         if (!name.startsWith(':') && value !== undefined) values.set(name, [value].flat().map(String));
       }
       try {
-        checkStatus({ version: '2', status, reason: '', headers: values }, ctx, auth.credentials);
+        const head = { version: '2', status, reason: '', headers: values };
+        // A challenge is not answered here: a stream is not a connection (NTLM's is bound to one).
+        if (status === 407 || status === 401) throw auth.failure(head);
+        checkStatus(head, ctx);
         resolve(hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unexpected reply to CONNECT: HTTP ${status}`));
       } catch (error) {
         resolve(error as ChainError);

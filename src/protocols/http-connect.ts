@@ -12,7 +12,8 @@ import {
   UnexpectedReplyError,
 } from '../io/read-until.js';
 import { formatTarget } from '../target.js';
-import { ConnectAuth, closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
+import { closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
+import { type AuthHeaders, ProxyAuth } from './auth/proxy-auth.js';
 import { type HopContext, hopError, reachError } from './context.js';
 import { MalformedResponseError, parseResponseHead, printable, type ResponseHead } from './http-response.js';
 
@@ -22,36 +23,48 @@ export const MAX_REPLY_HEAD = 16 * 1024;
 /** The CONNECT request a hop gets first, for pipelined setup (written before any reply). */
 export function httpConnectRequest(ctx: HopContext): string {
   const authority = formatTarget(ctx.dest);
-  return connectRequest(authority, new ConnectAuth(ctx.hop, authority).first());
+  return connectRequest(authority, authorization(new ProxyAuth(ctx, authority).first()));
 }
 
 /** Runs the CONNECT; with `sent`, the request was already written by `httpConnectRequest`. */
 export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false): Promise<void> {
   const authority = formatTarget(ctx.dest);
-  const auth = new ConnectAuth(ctx.hop, authority);
+  const auth = new ProxyAuth(ctx, authority);
   const { credentials } = auth;
   // Until the proxy's first reply byte we may be waiting on its connection onward; after
   // it, a stall is the proxy's own.
   const waiting = { answered: false };
   ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: !waiting.answered }));
-  if (!sent) socket.write(connectRequest(authority, auth.first()));
+  // Pipelined: the request went out already; first() again only brings `auth` to what it carried.
+  const first = auth.first();
+  if (!sent) socket.write(connectRequest(authority, authorization(first)));
   let head = await readFinalHead(socket, ctx, waiting);
-  // A Digest challenge is answered once, on the same connection if the proxy keeps it open.
-  // Not when pipelined: the bytes after our CONNECT are already on their way to the proxy.
-  const answer = sent ? undefined : auth.answer(head, ctx);
-  if (answer !== undefined) {
+  // A challenge is answered on the same connection (NTLM needs it: it authenticates the
+  // connection), a few rounds at most. Not when pipelined: the bytes after our CONNECT are
+  // already on their way to the proxy.
+  for (let round = 0; !sent && round < MAX_AUTH_ROUNDS; round++) {
+    const answer = await auth.answer(head);
+    if (answer === undefined) break;
     await keepAfterChallenge(socket, head, ctx);
     socket.write(connectRequest(authority, answer));
     head = await readFinalHead(socket, ctx, waiting).catch((error: unknown) => {
       throw socket.readableEnded || socket.destroyed ? closedOnChallenge(ctx) : error;
     });
   }
-  checkStatus(head, ctx, credentials);
+  if (head.status === 407 || head.status === 401) throw auth.failure(head);
+  checkStatus(head, ctx);
 }
 
-function connectRequest(authority: string, authorization: string | undefined): string {
+/** Challenge rounds on one connection: NTLM takes two, a hook's multi-leg scheme a few more. */
+const MAX_AUTH_ROUNDS = 6;
+
+function authorization(value: string | undefined): AuthHeaders | undefined {
+  return value === undefined ? undefined : { 'Proxy-Authorization': value };
+}
+
+function connectRequest(authority: string, headers: AuthHeaders | undefined): string {
   const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
-  if (authorization !== undefined) lines.push(`Proxy-Authorization: ${authorization}`);
+  for (const [name, value] of Object.entries(headers ?? {})) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -132,19 +145,10 @@ function startsLikeHttp(start: Buffer): boolean {
 }
 
 /** Maps a CONNECT reply's status to the tunnel or a ChainError (HTTP/1.1 here, HTTP/2 in h2-connect.ts). */
-export function checkStatus(head: ResponseHead, ctx: HopContext, credentials: boolean): void {
+export function checkStatus(head: ResponseHead, ctx: HopContext): void {
   const { status } = head;
   if (status >= 200 && status < 300) return;
   const reply = `HTTP ${status}${head.reason ? ` ${head.reason}` : ''}`;
-  if (status === 407 || status === 401) {
-    const scheme = (head.headers.get('proxy-authenticate')?.[0] ?? '').split(/\s/)[0] || 'unknown';
-    if (credentials) {
-      throw hopError(ctx, 'AUTH_FAILED', 'auth', `credentials rejected (${reply})`, { reply });
-    }
-    throw hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants credentials (${reply}, scheme ${scheme})`, {
-      reply,
-    });
-  }
   if (status === 403 || status === 405) {
     throw hopError(
       ctx,

@@ -8,6 +8,7 @@ import { readExactly } from '../../io/read-exactly.js';
 import { StreamEndedError } from '../../io/read-until.js';
 import { type HopContext, hopError, reachError } from '../context.js';
 import { mapSocks4Reply, mapSocks5Reply, notSocks } from './errors.js';
+import { hookCredentials, socksHook } from './hook-credentials.js';
 import {
   addressLength,
   connectRequest,
@@ -70,7 +71,9 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
 
   // With credentials, sequential setup offers both methods, as curl does: a proxy that
   // needs none may pick "no auth". Pipelined setup offered exactly one.
-  if (!sent) socket.write(greeting(credentials ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
+  // Without credentials, an onProxyAuth hook may supply them: offer user/password too.
+  const hook = !credentials && !sent && socksHook(ctx) !== undefined;
+  if (!sent) socket.write(greeting(credentials || hook ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
   const choice = await readReply(socket, ctx, 2, [SOCKS5.version]);
   const method = choice[1];
   if (method === SOCKS5.noAcceptable) {
@@ -82,10 +85,12 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
           reply: 'SOCKS5 method 0xFF',
         });
   }
-  if (method === SOCKS5.userPass && credentials) {
+  if (method === SOCKS5.userPass && (credentials || hook)) {
     phase = 'auth';
-    if (!sent)
-      socket.write(encode(ctx, () => userPassRequest(ctx.hop.username ?? '', ctx.hop.password ?? '')));
+    const given = credentials
+      ? { username: ctx.hop.username ?? '', password: ctx.hop.password ?? '' }
+      : await hookCredentials(ctx);
+    if (!sent) socket.write(encode(ctx, () => userPassRequest(given.username, given.password)));
     const status = await read(socket, ctx, 2);
     if (status[1] !== 0x00) {
       throw hopError(ctx, 'AUTH_FAILED', 'auth', 'username/password rejected (RFC 1929 status != 0)', {
