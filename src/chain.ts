@@ -27,6 +27,7 @@ import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
+import { checkTargetTls, type TargetTlsOptions, withTargetTls } from './target-trust.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
 
 export { type ChainOptions, DEFAULTS, type ResolvedChainOptions } from './chain-options.js';
@@ -59,6 +60,9 @@ export class Chain {
   readonly #routes: SchemeRoutes | undefined;
   readonly #resources = new Set<Closable>();
   #dispatcher: Dispatcher | undefined;
+  readonly #targetTls: TargetTlsOptions | undefined;
+  /** chain.fetch() calls with their own `targetTls`: one dispatcher per settings object. */
+  #fetchDispatchers = new WeakMap<TargetTlsOptions, Dispatcher>();
 
   /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, options: ChainOptions = {}): Chain | undefined {
@@ -87,6 +91,7 @@ export class Chain {
     if (options.ca !== undefined) tls.ca = options.ca;
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
     this.#tls = tls;
+    this.#targetTls = checkTargetTls(options.targetTls);
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
   }
@@ -170,18 +175,33 @@ export class Chain {
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
   agent(options: ChainAgentOptions = {}): ChainAgent {
-    return this.#keep(createAgent(this, options));
+    return this.#keep(createAgent(this, withTargetTls(options, this.#targetTls)));
   }
 
   /** An undici Dispatcher for fetch (global or undici's) that tunnels through this chain. */
   dispatcher(options: ChainDispatcherOptions = {}): Dispatcher {
-    return this.#keep(createDispatcher(this, options));
+    return this.#keep(createDispatcher(this, withTargetTls(options, this.#targetTls)));
   }
 
-  /** fetch() through this chain (with one shared dispatcher). */
-  fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    this.#dispatcher ??= this.dispatcher();
-    return fetch(input, { ...init, dispatcher: this.#dispatcher } as unknown as RequestInit);
+  /**
+   * fetch() through this chain (with one shared dispatcher). `init.targetTls` trusts a CA
+   * for this call's https:// target (the chain's `targetTls` otherwise); hops keep their own.
+   */
+  fetch(
+    input: string | URL | Request,
+    init: RequestInit & { targetTls?: TargetTlsOptions } = {},
+  ): Promise<Response> {
+    const { targetTls, ...rest } = init;
+    let dispatcher: Dispatcher;
+    if (targetTls === undefined) {
+      this.#dispatcher ??= this.dispatcher();
+      dispatcher = this.#dispatcher;
+    } else {
+      const trust = checkTargetTls(targetTls) as TargetTlsOptions;
+      dispatcher = this.#fetchDispatchers.get(trust) ?? this.dispatcher({ ...trust });
+      this.#fetchDispatchers.set(trust, dispatcher);
+    }
+    return fetch(input, { ...rest, dispatcher } as unknown as RequestInit);
   }
 
   /** A local SOCKS/HTTP proxy server that forwards every connection through this chain. */
@@ -194,6 +214,7 @@ export class Chain {
     const resources = [...this.#resources];
     this.#resources.clear();
     this.#dispatcher = undefined;
+    this.#fetchDispatchers = new WeakMap();
     // Every resource is closed even if one fails; one the user already closed (undici rejects
     // a second close) is not an error of this call.
     const results = await Promise.allSettled(resources.map(async (resource) => resource.close()));

@@ -27,6 +27,7 @@ export {
   type UpstreamConnect,
 } from './server/serve.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
+export type { TargetTlsOptions } from './target-trust.js';
 export {
   type Hop,
   type HopInput,
