@@ -13,6 +13,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
 import type { Chain } from '../chain.js';
 import { ChainError } from '../errors.js';
@@ -31,7 +32,7 @@ import {
   proxyAuthorization,
 } from './forwarding.js';
 import { guardHandler, proxyAuthError } from './proxy-reply.js';
-import { targetTlsError } from './target-tls.js';
+import { targetTlsError, untrustedPeer } from './target-tls.js';
 import { originKey, WaitingRequests } from './waiting-requests.js';
 
 export interface ChainDispatcherOptions extends Omit<Agent.Options, 'connect' | 'factory'> {
@@ -72,14 +73,16 @@ export class ChainDispatcher extends Dispatcher {
     checkCount(poolOptions.connections ?? undefined, 'connections');
     checkTimeout(timeoutMs, 'timeoutMs');
     const hop = absoluteFormHop(chain, forwardingMode(chain, forwarding));
+    // Certificates are verified after the handshake (untrustedPeer), so errors can name the issuer.
     const tls = buildConnector({
       ...(ca === undefined ? {} : { ca }),
-      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+      rejectUnauthorized: false,
       timeout: chain.options.hopTimeoutMs,
     });
+    const verify = rejectUnauthorized !== false;
     this.#tunnels = new Agent({
       ...poolOptions,
-      connect: tunnelConnector(chain, tls, timeoutMs, this.#closing, this.#waiting),
+      connect: tunnelConnector(chain, tls, verify, timeoutMs, this.#closing, this.#waiting),
     });
     this.#forward = hop
       ? new Pool(httpOrigin(hop.host, hop.port), {
@@ -157,6 +160,7 @@ export class ChainDispatcher extends Dispatcher {
 function tunnelConnector(
   chain: Chain,
   tls: Connector,
+  verify: boolean,
   timeoutMs: number | undefined,
   closing: Closing,
   waiting: WaitingRequests,
@@ -164,7 +168,7 @@ function tunnelConnector(
   return (opts, callback) => {
     const link = closing.link();
     const release = waiting.opening(originKey(opts.protocol, opts.hostname, opts.port), link.abort);
-    openTunnel(chain, tls, opts, timeoutMs, link.signal)
+    openTunnel(chain, tls, verify, opts, timeoutMs, link.signal)
       .finally(() => {
         release();
         link.release();
@@ -179,6 +183,7 @@ function tunnelConnector(
 async function openTunnel(
   chain: Chain,
   tls: Connector,
+  verify: boolean,
   opts: ConnectOptions,
   timeoutMs: number | undefined,
   signal: AbortSignal,
@@ -189,9 +194,11 @@ async function openTunnel(
   if (!secure) return tunnel;
   const handshake = new Promise<Socket>((resolve, reject) => {
     tls({ ...opts, httpSocket: tunnel }, (error, socket) => {
-      if (!error) return resolve(socket as Socket);
+      const failure = error ?? (verify ? untrustedPeer(socket as TLSSocket) : undefined);
+      if (!failure) return resolve(socket as Socket);
+      socket?.destroy();
       tunnel.destroy();
-      reject(error instanceof ChainError ? error : targetTlsError(error, target));
+      reject(failure instanceof ChainError ? failure : targetTlsError(failure, target));
     });
   });
   return unlessAborted(
