@@ -17,6 +17,7 @@ import { chainFromConfigFile } from './config/config-file.js';
 import { chainFromEnv } from './config/env.js';
 import { type NoProxy, shouldBypass } from './config/no-proxy.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
+import { tunnelProbe } from './diagnostics.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
 import { resolveHopsForSocks4, resolveLocally } from './dns.js';
@@ -144,7 +145,8 @@ export class Chain {
   /** Mode, failover and retries around dial(): to `dest`, or to the last hop itself. */
   #open(candidates: readonly number[], dest: Target | undefined, options: ConnectOptions, timeoutMs: number) {
     const { signal } = options;
-    return withRetries(
+    const probe = tunnelProbe(this.hops, dest && formatTarget(dest));
+    const opening = withRetries(
       (remainingMs) =>
         dialWithFailover({
           hops: this.hops,
@@ -152,6 +154,7 @@ export class Chain {
           selector: this.#selector,
           target: dest && formatTarget(dest),
           trace: options.trace,
+          onAttempt: probe?.attempt,
           deadline: performance.now() + remainingMs,
           prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
           dial: (hops, trace, attemptMs) => {
@@ -171,6 +174,7 @@ export class Chain {
         }),
       { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
     );
+    return probe ? probe.watch(opening) : opening;
   }
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */

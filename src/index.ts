@@ -4,6 +4,7 @@ export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOption
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
 export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
 export { type ProxychainsConf, parseProxychainsConf } from './config/proxychains-conf.js';
+export { CHANNELS, type TunnelInfo } from './diagnostics.js';
 export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
