@@ -27,6 +27,7 @@ import { HopSelector } from './modes.js';
 import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
+import { type ChainStats, StatsRecorder } from './stats.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 import { checkTargetTls, type TargetTlsOptions, withTargetTls } from './target-trust.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
@@ -62,6 +63,7 @@ export class Chain {
   readonly #resources = new Set<Closable>();
   #dispatcher: Dispatcher | undefined;
   readonly #targetTls: TargetTlsOptions | undefined;
+  readonly #stats: StatsRecorder;
   /** chain.fetch() calls with their own `targetTls`: one dispatcher per settings object. */
   #fetchDispatchers = new WeakMap<TargetTlsOptions, Dispatcher>();
 
@@ -93,6 +95,7 @@ export class Chain {
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
     this.#tls = tls;
     this.#targetTls = checkTargetTls(options.targetTls);
+    this.#stats = new StatsRecorder(this.hops);
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
   }
@@ -154,7 +157,10 @@ export class Chain {
           selector: this.#selector,
           target: dest && formatTarget(dest),
           trace: options.trace,
-          onAttempt: probe?.attempt,
+          onAttempt: (positions, trace, error) => {
+            this.#stats.attempt(positions, trace, error);
+            probe?.attempt(positions, trace, error);
+          },
           deadline: performance.now() + remainingMs,
           prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
           dial: (hops, trace, attemptMs) => {
@@ -174,7 +180,17 @@ export class Chain {
         }),
       { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
     );
-    return probe ? probe.watch(opening) : opening;
+    const counted = opening.then(
+      (dialed) => {
+        this.#stats.established(dialed.socket);
+        return dialed;
+      },
+      (error: unknown) => {
+        this.#stats.failed(error);
+        throw error;
+      },
+    );
+    return probe ? probe.watch(counted) : counted;
   }
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
@@ -258,6 +274,14 @@ export class Chain {
     }
     const { socket, positions } = await this.#open(route, undefined, options, timeoutMs);
     return { socket: socket as net.Socket, hop: this.hops[positions[positions.length - 1] as number] as Hop };
+  }
+
+  /**
+   * Counters since the chain was made: tunnels open, opened and failed (by code), bytes, and
+   * per hop the attempts through it, its failures by code and its setup latency (docs/operations.md).
+   */
+  stats(): ChainStats {
+    return this.#stats.snapshot();
   }
 
   /** The hops, passwords redacted. */

@@ -27,6 +27,7 @@ export {
   startProxyServer,
   type UpstreamConnect,
 } from './server/serve.js';
+export { BUCKET_BOUNDS_MS, type ChainStats, type HopStats } from './stats.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 export type { TargetTlsOptions } from './target-trust.js';
 export {

@@ -10,6 +10,7 @@ CHECK_ONLY=0
 PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
+  prometheus                                                             # promtool: parses serve --status metrics in tests
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
