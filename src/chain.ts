@@ -23,6 +23,7 @@ import { connectDirect } from './direct.js';
 import { resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
+import { HealthChecker, resolveHealthCheck } from './health.js';
 import { HopSelector } from './modes.js';
 import { withRetries } from './retry.js';
 import { routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
@@ -64,6 +65,7 @@ export class Chain {
   #dispatcher: Dispatcher | undefined;
   readonly #targetTls: TargetTlsOptions | undefined;
   readonly #stats: StatsRecorder;
+  readonly #health: HealthChecker | undefined;
   /** chain.fetch() calls with their own `targetTls`: one dispatcher per settings object. */
   #fetchDispatchers = new WeakMap<TargetTlsOptions, Dispatcher>();
 
@@ -96,6 +98,17 @@ export class Chain {
     this.#tls = tls;
     this.#targetTls = checkTargetTls(options.targetTls);
     this.#stats = new StatsRecorder(this.hops);
+    if (options.healthCheck !== undefined) {
+      const health = resolveHealthCheck(options.healthCheck, resolved.mode);
+      const target = parseTarget(health.target);
+      this.#health = new HealthChecker(
+        this.hops,
+        health,
+        (position, timeoutMs) => this.#checkHop(position, target, timeoutMs),
+        (position, down) => this.#selector.setUnhealthy(position, down),
+      );
+      this.#health.start();
+    }
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
   }
@@ -229,8 +242,21 @@ export class Chain {
     return this.#keep(await serveChain(this, options));
   }
 
+  /** One health check: a tunnel to `target` through the hop at `position` alone. */
+  async #checkHop(position: number, target: Target, timeoutMs: number): Promise<void> {
+    const socket = await dial({
+      hops: [this.hops[position] as Hop],
+      target,
+      timeoutMs,
+      hopTimeoutMs: Math.min(timeoutMs, this.options.hopTimeoutMs),
+      tls: this.#tls,
+    });
+    socket.destroy();
+  }
+
   /** Frees every pooled socket of the agents and dispatchers, and closes servers, made by this chain. */
   async close(): Promise<void> {
+    this.#health?.stop();
     const resources = [...this.#resources];
     this.#resources.clear();
     this.#dispatcher = undefined;

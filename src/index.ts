@@ -9,6 +9,7 @@ export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
 export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export type { HealthCheckOptions, HealthEvent } from './health.js';
 export { CHAIN_MODES, type ChainMode } from './modes.js';
 export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';
