@@ -11,6 +11,7 @@ PACKAGES=(
   squid tinyproxy dante-server microsocks openssh-server openssh-client # the proxies
   stunnel4 apache2-utils openssl proxychains4 curl                       # TLS front, passwords, peers
   prometheus                                                             # promtool: parses serve --status metrics in tests
+  mitmproxy                                                              # mitmdump: a TLS-intercepting hop (interop)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
