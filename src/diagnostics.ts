@@ -145,16 +145,14 @@ function watchClose(tunnel: TunnelInfo, socket: Counted, openMs: number): void {
   const readAtOpen = socket.bytesRead ?? 0;
   const writtenAtOpen = socket.bytesWritten ?? 0;
   const openedAt = performance.now();
-  let error: Error | undefined;
   let ended = false;
-  socket.once('error', (e: Error) => {
-    error = e;
-  });
+  // No 'error' listener: one would change what an unhandled socket error does to the application.
   socket.once('end', () => {
     ended = true;
   });
   socket.once('close', () => {
     if (!channels.closed.hasSubscribers) return;
+    const error = socket.errored ?? undefined;
     channels.closed.publish({
       tunnel,
       bytesUp: (socket.bytesWritten ?? 0) - writtenAtOpen,
