@@ -53,4 +53,47 @@ describe.runIf(testbed)('Expect: 100-continue through an authenticating HTTP las
       await chain.close();
     }
   });
+
+  it('squid-basic: keep-alive requests, Expect among them, share one connection and each is authenticated', async () => {
+    const chain = new Chain([hopUrl(bed, server(bed, 'squid-basic'))], chainOptions(bed));
+    const agent = chain.agent({ keepAlive: true, maxSockets: 1 });
+    let connections = 0;
+    const base = bed.origins.http.url.replace(/\/$/, '');
+    try {
+      for (let i = 0; i < 4; i++) {
+        const expectContinue = i === 3;
+        const echo = await new Promise<OriginEcho>((resolve, reject) => {
+          const req = http.request(
+            `${base}/k${i}`,
+            { agent, method: 'POST', headers: expectContinue ? { expect: '100-continue' } : {} },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => {
+                text += chunk;
+              });
+              res.on('end', () =>
+                res.statusCode === 200
+                  ? resolve(JSON.parse(text) as OriginEcho)
+                  : reject(new Error(`HTTP ${res.statusCode}`)),
+              );
+            },
+          );
+          req.on('socket', (socket) => {
+            if (!(socket as { counted?: boolean }).counted) connections++;
+            (socket as { counted?: boolean }).counted = true;
+          });
+          req.on('error', reject);
+          if (expectContinue) req.on('continue', () => req.end('abc'));
+          else req.end('abc');
+        });
+        expect(echo).toMatchObject({ method: 'POST', url: `/k${i}` });
+        expectNoCredentialsForwarded(echo);
+      }
+      expect(connections).toBe(1);
+    } finally {
+      agent.destroy();
+      await chain.close();
+    }
+  });
 });
