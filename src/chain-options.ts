@@ -3,10 +3,12 @@
 import { type NoProxy, parseNoProxy } from './config/no-proxy.js';
 import type { DnsMode } from './dns.js';
 import { ChainError, describeValue } from './errors.js';
+import type { HealthCheckOptions } from './health.js';
 import type { ProxyAuthHook } from './hop-auth.js';
 import { CHAIN_MODES, type ChainMode } from './modes.js';
 import type { PipelineMode } from './pipeline.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
+import type { TargetTlsOptions } from './target-trust.js';
 import type { HopTlsOptions } from './url.js';
 
 export interface ChainOptions {
@@ -20,6 +22,16 @@ export interface ChainOptions {
   ca?: HopTlsOptions['ca'];
   /** Verify https:// hops' certificates. Default true (per-hop setting wins). */
   rejectUnauthorized?: boolean;
+  /**
+   * TLS for https:// TARGETS (never hops): the CA trusted for them in agent(), dispatcher()
+   * and fetch() unless those are given their own. `ca` above is for hops only.
+   */
+  targetTls?: TargetTlsOptions;
+  /**
+   * Active health checks ('dynamic', 'random', 'round_robin'): a tunnel to `target` through
+   * each hop every `intervalMs`; hops that fail are left out until a check passes (docs/operations.md).
+   */
+  healthCheck?: HealthCheckOptions;
   /** Which hops a connection uses: 'strict' (default), 'dynamic', 'random' or 'round_robin'. */
   mode?: ChainMode;
   /** 'random' and 'round_robin': how many hops each connection goes through. Default 1. */

@@ -20,11 +20,13 @@ import { type NoProxy, shouldBypass } from './config/no-proxy.js';
 import { loadPacSource, type PacOptions, PacRouter } from './config/pac.js';
 import { PacConnector } from './config/pac-connect.js';
 import { chainFromProxychainsConf } from './config/proxychains-conf.js';
+import { tunnelProbe } from './diagnostics.js';
 import { dial, type TraceEntry } from './dial.js';
 import { connectDirect } from './direct.js';
 import { resolveHopsForSocks4, resolveLocally } from './dns.js';
 import { ChainError } from './errors.js';
 import { dialWithFailover } from './failover.js';
+import { HealthChecker, resolveHealthCheck } from './health.js';
 import { HopSelector } from './modes.js';
 import { PipelineMemory } from './pipeline.js';
 import { AuthMemory, type ChainAuth } from './protocols/auth/memory.js';
@@ -32,7 +34,9 @@ import { H2Sessions } from './protocols/h2-sessions.js';
 import { withRetries } from './retry.js';
 import { PAC_ROUTER, routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './routes.js';
 import { type ServeHandle, type ServeOptions, serveChain } from './server/serve.js';
+import { type ChainStats, StatsRecorder } from './stats.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
+import { checkTargetTls, type TargetTlsOptions, withTargetTls } from './target-trust.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from './url.js';
 
 export { type ChainOptions, DEFAULTS, type ResolvedChainOptions } from './chain-options.js';
@@ -73,6 +77,11 @@ export class Chain {
   /** HTTP/2 connections to an https:// first hop with `http2` (see protocols/h2-sessions.ts). */
   readonly #h2Sessions = new H2Sessions();
   #dispatcher: Dispatcher | undefined;
+  readonly #targetTls: TargetTlsOptions | undefined;
+  readonly #stats: StatsRecorder;
+  readonly #health: HealthChecker | undefined;
+  /** chain.fetch() calls with their own `targetTls`: one dispatcher per settings object. */
+  #fetchDispatchers = new WeakMap<TargetTlsOptions, Dispatcher>();
 
   /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, options: ChainOptions = {}): Chain | undefined {
@@ -120,6 +129,19 @@ export class Chain {
     if (options.ca !== undefined) tls.ca = options.ca;
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
     this.#tls = tls;
+    this.#targetTls = checkTargetTls(options.targetTls);
+    this.#stats = new StatsRecorder(this.hops);
+    if (options.healthCheck !== undefined) {
+      const health = resolveHealthCheck(options.healthCheck, resolved.mode);
+      const target = parseTarget(health.target);
+      this.#health = new HealthChecker(
+        this.hops,
+        health,
+        (position, timeoutMs) => this.#checkHop(position, target, timeoutMs),
+        (position, down) => this.#selector.setUnhealthy(position, down),
+      );
+      this.#health.start();
+    }
     this.#selector = new HopSelector(resolved);
     this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
     this.#auth = { memory: new AuthMemory(), onProxyAuth: options.onProxyAuth };
@@ -176,7 +198,8 @@ export class Chain {
   /** Mode, failover and retries around dial(): to `dest`, or to the last hop itself. */
   #open(candidates: readonly number[], dest: Target | undefined, options: ConnectOptions, timeoutMs: number) {
     const { signal } = options;
-    return withRetries(
+    const probe = tunnelProbe(this.hops, dest && formatTarget(dest));
+    const opening = withRetries(
       (remainingMs) =>
         dialWithFailover({
           hops: this.hops,
@@ -184,6 +207,10 @@ export class Chain {
           selector: this.#selector,
           target: dest && formatTarget(dest),
           trace: options.trace,
+          onAttempt: (positions, trace, error) => {
+            this.#stats.attempt(positions, trace, error);
+            probe?.attempt(positions, trace, error);
+          },
           deadline: performance.now() + remainingMs,
           prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
           dial: (hops, trace, attemptMs) => {
@@ -206,6 +233,17 @@ export class Chain {
         }),
       { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
     );
+    const counted = opening.then(
+      (dialed) => {
+        this.#stats.established(dialed.socket);
+        return dialed;
+      },
+      (error: unknown) => {
+        this.#stats.failed(error);
+        throw error;
+      },
+    );
+    return probe ? probe.watch(counted) : counted;
   }
 
   /**
@@ -219,18 +257,33 @@ export class Chain {
 
   /** An http.Agent for node:http/https (and axios, got, ws) that tunnels through this chain. */
   agent(options: ChainAgentOptions = {}): ChainAgent {
-    return this.#keep(createAgent(this, options));
+    return this.#keep(createAgent(this, withTargetTls(options, this.#targetTls)));
   }
 
   /** An undici Dispatcher for fetch (global or undici's) that tunnels through this chain. */
   dispatcher(options: ChainDispatcherOptions = {}): Dispatcher {
-    return this.#keep(createDispatcher(this, options));
+    return this.#keep(createDispatcher(this, withTargetTls(options, this.#targetTls)));
   }
 
-  /** fetch() through this chain (with one shared dispatcher). */
-  fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    this.#dispatcher ??= this.dispatcher();
-    return fetch(input, { ...init, dispatcher: this.#dispatcher } as unknown as RequestInit);
+  /**
+   * fetch() through this chain (with one shared dispatcher). `init.targetTls` trusts a CA
+   * for this call's https:// target (the chain's `targetTls` otherwise); hops keep their own.
+   */
+  fetch(
+    input: string | URL | Request,
+    init: RequestInit & { targetTls?: TargetTlsOptions } = {},
+  ): Promise<Response> {
+    const { targetTls, ...rest } = init;
+    let dispatcher: Dispatcher;
+    if (targetTls === undefined) {
+      this.#dispatcher ??= this.dispatcher();
+      dispatcher = this.#dispatcher;
+    } else {
+      const trust = checkTargetTls(targetTls) as TargetTlsOptions;
+      dispatcher = this.#fetchDispatchers.get(trust) ?? this.dispatcher({ ...trust });
+      this.#fetchDispatchers.set(trust, dispatcher);
+    }
+    return fetch(input, { ...rest, dispatcher } as unknown as RequestInit);
   }
 
   /** A local SOCKS/HTTP proxy server that forwards every connection through this chain. */
@@ -238,12 +291,26 @@ export class Chain {
     return this.#keep(await serveChain(this, options));
   }
 
+  /** One health check: a tunnel to `target` through the hop at `position` alone. */
+  async #checkHop(position: number, target: Target, timeoutMs: number): Promise<void> {
+    const socket = await dial({
+      hops: [this.hops[position] as Hop],
+      target,
+      timeoutMs,
+      hopTimeoutMs: Math.min(timeoutMs, this.options.hopTimeoutMs),
+      tls: this.#tls,
+    });
+    socket.destroy();
+  }
+
   /** Frees every pooled socket of the agents and dispatchers, and closes servers, made by this chain. */
   async close(): Promise<void> {
+    this.#health?.stop();
     const resources = [...this.#resources];
     this.#resources.clear();
     this.#h2Sessions.close();
     this.#dispatcher = undefined;
+    this.#fetchDispatchers = new WeakMap();
     // Every resource is closed even if one fails; one the user already closed (undici rejects
     // a second close) is not an error of this call.
     const results = await Promise.allSettled(resources.map(async (resource) => resource.close()));
@@ -283,6 +350,14 @@ export class Chain {
     }
     const { socket, positions } = await this.#open(route, undefined, options, timeoutMs);
     return { socket: socket as net.Socket, hop: this.hops[positions[positions.length - 1] as number] as Hop };
+  }
+
+  /**
+   * Counters since the chain was made: tunnels open, opened and failed (by code), bytes, and
+   * per hop the attempts through it, its failures by code and its setup latency (docs/operations.md).
+   */
+  stats(): ChainStats {
+    return this.#stats.snapshot();
   }
 
   /** The hops, passwords redacted. */

@@ -26,6 +26,8 @@ export interface FailoverOptions {
   prepare?(hops: readonly Hop[]): Promise<readonly Hop[]>;
   /** Dials exactly these hops within `timeoutMs`. */
   dial(hops: readonly Hop[], trace: TraceEntry[], timeoutMs: number): Promise<Duplex>;
+  /** Told of each attempt once it ends: hops as positions, timings, the error if it failed. */
+  onAttempt?(positions: readonly number[], trace: readonly TraceEntry[], error: ChainError | undefined): void;
 }
 
 export interface Dialed {
@@ -46,15 +48,19 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
     if (last && left < 1) throw last;
     const chosen = positions.map((position) => hops[position] as Hop);
     const trace: TraceEntry[] = [];
+    let failure: ChainError | undefined;
+    let succeeded = false;
     try {
       const dialed = options.prepare ? await options.prepare(chosen) : chosen;
       try {
         const socket = await options.dial(dialed, trace, Math.max(1, Math.ceil(left)));
         for (const position of positions) selector.markUp(position);
+        succeeded = true;
         return { socket, positions };
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
         last = renumber(error, positions, dialed);
+        failure = last;
         // The proxy closed the connection on its Digest challenge: open the tunnel once
         // more, now that the challenge is known.
         if (needsRedial(error) && !redialed) {
@@ -70,9 +76,12 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
         excluded.add(position);
       }
     } finally {
-      options.trace?.push(
-        ...trace.map((entry) => ({ ...entry, hopIndex: positions[entry.hopIndex] ?? entry.hopIndex })),
-      );
+      const renumbered = trace.map((entry) => ({
+        ...entry,
+        hopIndex: positions[entry.hopIndex] ?? entry.hopIndex,
+      }));
+      options.trace?.push(...renumbered);
+      if (succeeded || failure) options.onAttempt?.(positions, renumbered, failure);
     }
   }
 }

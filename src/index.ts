@@ -5,10 +5,12 @@ export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOption
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
 export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
 export { type ProxychainsConf, parseProxychainsConf } from './config/proxychains-conf.js';
+export { CHANNELS, type TunnelInfo } from './diagnostics.js';
 export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
 export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export type { HealthCheckOptions, HealthEvent } from './health.js';
 export type {
   AuthScheme,
   HopAuth,
@@ -36,7 +38,9 @@ export {
   startProxyServer,
   type UpstreamConnect,
 } from './server/serve.js';
+export { BUCKET_BOUNDS_MS, type ChainStats, type HopStats } from './stats.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
+export type { TargetTlsOptions } from './target-trust.js';
 export {
   type Hop,
   type HopInput,

@@ -28,6 +28,8 @@ export interface SelectorOptions {
 export class HopSelector {
   readonly #options: SelectorOptions;
   readonly #downUntil = new Map<number, number>();
+  /** Hops that active health checks found down, until a check passes (health.ts). */
+  readonly #unhealthy = new Set<number>();
   #next = 0;
 
   constructor(options: SelectorOptions) {
@@ -70,7 +72,14 @@ export class HopSelector {
     this.#downUntil.delete(position);
   }
 
+  /** Health checks' verdict on a hop. */
+  setUnhealthy(position: number, unhealthy: boolean): void {
+    if (unhealthy) this.#unhealthy.add(position);
+    else this.#unhealthy.delete(position);
+  }
+
   isDown(position: number): boolean {
+    if (this.#unhealthy.has(position)) return true;
     const until = this.#downUntil.get(position);
     if (until === undefined) return false;
     if (until > this.#now()) return true;

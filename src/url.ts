@@ -128,6 +128,16 @@ function isHop(value: unknown): value is Hop {
   return typeof value === 'object' && value !== null && HOP_BRAND in value;
 }
 
+/**
+ * The redacted URL hides the password, so a password with a reserved character (/ ? # end
+ * the authority early) looks fine in the message: say what to do about it.
+ */
+function userinfoHint(url: string): string {
+  const rest = url.slice(url.indexOf('://') + 3);
+  if (!rest.includes('@')) return '';
+  return '. A user name or password with reserved characters must be percent-encoded: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25 (encodeURIComponent does it)';
+}
+
 function parseHopUrl(raw: string, index: number): Hop {
   const text = raw.trim();
   const safe = redactUrl(text);
@@ -137,7 +147,7 @@ function parseHopUrl(raw: string, index: number): Hop {
   try {
     url = new URL(withScheme);
   } catch {
-    throw configError(`hop ${index + 1} is not a valid URL: ${safe}`, index, safe);
+    throw configError(`hop ${index + 1} is not a valid URL: ${safe}${userinfoHint(withScheme)}`, index, safe);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   const protocol = Object.hasOwn(SCHEMES, scheme) ? SCHEMES[scheme] : undefined;
@@ -149,7 +159,13 @@ function parseHopUrl(raw: string, index: number): Hop {
     );
   }
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
-    throw configError(`hop ${index + 1} must not have a path, query or fragment: ${safe}`, index, safe);
+    // An '@' after the authority: a password with / ? or # that ended the authority early.
+    const hint = `${url.pathname}${url.search}${url.hash}`.includes('@') ? userinfoHint(withScheme) : '';
+    throw configError(
+      `hop ${index + 1} must not have a path, query or fragment: ${safe}${hint}`,
+      index,
+      safe,
+    );
   }
   return fromSpec(
     {

@@ -14,6 +14,8 @@ PACKAGES=(
   postgresql redis-server mariadb-server exim4-daemon-light              # database clients suite
   nghttp2-proxy                                                          # nghttpx: HTTP/2 proxy (test/interop/http2.test.ts)
   krb5-kdc krb5-admin-server krb5-user                                   # Negotiate test: MIT KDC, kadmin.local, kinit
+  prometheus                                                             # promtool: parses serve --status metrics in tests
+  mitmproxy                                                              # mitmdump: a TLS-intercepting hop (interop)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2

@@ -20,32 +20,13 @@ export function isUpgrade(req: http.ClientRequest): boolean {
   return req.getHeader('upgrade') !== undefined;
 }
 
-interface RequestInternals {
-  _header: string | null;
-  method: string;
-}
-
 /**
- * Rewrites a node:http request, before its head is sent, into absolute-form with the hop's
- * credentials. Runs from Agent#addRequest, which node:http calls before the head goes out.
+ * Points a node:http request, before its head is rendered, at the absolute URL (so what the
+ * request shows matches what is sent). The head itself is completed at the socket
+ * (head-writer.ts): node:http may have rendered it already, and credentials stay out of it.
  */
-export function rewriteClientRequest(
-  req: http.ClientRequest,
-  origin: string,
-  authorization: string | undefined,
-): void {
+export function rewriteClientRequest(req: http.ClientRequest, origin: string): void {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.path)) req.path = `${origin}${req.path}`;
-  const internals = req as unknown as RequestInternals;
-  if (typeof internals._header !== 'string') {
-    if (authorization !== undefined) req.setHeader('Proxy-Authorization', authorization);
-    return;
-  }
-  // The head was already rendered (array headers, Expect: 100-continue): patch the text.
-  const lines = internals._header.slice(0, -4).split('\r\n');
-  lines[0] = `${req.method} ${req.path} HTTP/1.1`;
-  const kept = lines.filter((line) => !/^proxy-authorization\s*:/i.test(line));
-  if (authorization !== undefined) kept.push(`Proxy-Authorization: ${authorization}`);
-  internals._header = `${kept.join('\r\n')}\r\n\r\n`;
 }
 
 /** The dispatch options of an undici request, rewritten for the forwarding proxy. */

@@ -7,11 +7,13 @@
  * - forwarding: for plain http:// behind an HTTP proxy last hop, a Pool of connections to
  *   that proxy carrying absolute-form requests.
  * A custom connect skips undici's connect timeout: the chain's deadlines apply instead.
- * undici tells a connector nothing of the requests waiting for it (an aborted fetch rejects,
- * but its tunnel goes on opening), so close() and destroy() abort the tunnels still opening.
+ * undici tells a connector nothing of the requests waiting for it: the requests are tracked
+ * (waiting-requests.ts) so that a tunnel every waiting request gave up on is aborted, and
+ * close() and destroy() abort the tunnels still opening.
  */
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
 import type { Chain } from '../chain.js';
 import { ChainError } from '../errors.js';
@@ -30,7 +32,8 @@ import {
   proxyAuthorization,
 } from './forwarding.js';
 import { guardHandler, proxyAuthError } from './proxy-reply.js';
-import { targetTlsError } from './target-tls.js';
+import { targetTlsError, untrustedPeer } from './target-tls.js';
+import { originKey, WaitingRequests } from './waiting-requests.js';
 
 export interface ChainDispatcherOptions extends Omit<Agent.Options, 'connect' | 'factory'> {
   /** CA for https targets. */
@@ -47,6 +50,9 @@ type Connector = buildConnector.connector;
 type ConnectOptions = buildConnector.Options;
 type Handler = Dispatcher.DispatchHandler;
 
+/** The key under which requests to the forwarding proxy wait (one origin: the last hop). */
+const FORWARD = 'forward';
+
 // Events of the inner pools that callers of a Dispatcher may listen to.
 const EVENTS = ['connect', 'disconnect', 'connectionError', 'drain'] as const;
 
@@ -58,6 +64,7 @@ export class ChainDispatcher extends Dispatcher {
   readonly #forwardIndex: number;
   readonly #authorization: string | undefined;
   readonly #closing = new Closing('dispatcher');
+  readonly #waiting = new WaitingRequests();
 
   constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
     super();
@@ -66,19 +73,21 @@ export class ChainDispatcher extends Dispatcher {
     checkCount(poolOptions.connections ?? undefined, 'connections');
     checkTimeout(timeoutMs, 'timeoutMs');
     const hop = absoluteFormHop(chain, forwardingMode(chain, forwarding));
+    // Certificates are verified after the handshake (untrustedPeer), so errors can name the issuer.
     const tls = buildConnector({
       ...(ca === undefined ? {} : { ca }),
-      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+      rejectUnauthorized: false,
       timeout: chain.options.hopTimeoutMs,
     });
+    const verify = rejectUnauthorized !== false;
     this.#tunnels = new Agent({
       ...poolOptions,
-      connect: tunnelConnector(chain, tls, timeoutMs, this.#closing.signal),
+      connect: tunnelConnector(chain, tls, verify, timeoutMs, this.#closing, this.#waiting),
     });
     this.#forward = hop
       ? new Pool(httpOrigin(hop.host, hop.port), {
           ...poolOptions,
-          connect: forwardConnector(chain, hop, timeoutMs, this.#closing.signal),
+          connect: forwardConnector(chain, hop, timeoutMs, this.#closing, this.#waiting),
         })
       : undefined;
     this.#forwardHop = hop;
@@ -98,11 +107,18 @@ export class ChainDispatcher extends Dispatcher {
         handler,
         proxyAuthError(hop, this.#forwardIndex, new URL(String(opts.origin)).host),
       );
-      return forward.dispatch(rewriteDispatch(opts, this.#authorization), guarded);
+      return forward.dispatch(
+        rewriteDispatch(opts, this.#authorization),
+        this.#waiting.track(FORWARD, guarded),
+      );
     }
     // A fresh copy, as undici's own ProxyAgent passes on: handed through as is, the caller's
     // object made undici's Request constructor ~3 µs slower per request (profiled; V8 shapes).
-    return this.#tunnels.dispatch({ ...opts }, handler);
+    const origin = opts.origin === undefined ? undefined : new URL(String(opts.origin));
+    const tracked = origin
+      ? this.#waiting.track(originKey(origin.protocol, origin.hostname, origin.port), handler)
+      : handler;
+    return this.#tunnels.dispatch({ ...opts }, tracked);
   }
 
   /** Plain http:// origins the chain proxies go in absolute-form. */
@@ -144,20 +160,30 @@ export class ChainDispatcher extends Dispatcher {
 function tunnelConnector(
   chain: Chain,
   tls: Connector,
+  verify: boolean,
   timeoutMs: number | undefined,
-  signal: AbortSignal,
+  closing: Closing,
+  waiting: WaitingRequests,
 ): Connector {
   return (opts, callback) => {
-    openTunnel(chain, tls, opts, timeoutMs, signal).then(
-      (socket) => callback(null, socket),
-      (error: Error) => callback(error, null),
-    );
+    const link = closing.link();
+    const release = waiting.opening(originKey(opts.protocol, opts.hostname, opts.port), link.abort);
+    openTunnel(chain, tls, verify, opts, timeoutMs, link.signal)
+      .finally(() => {
+        release();
+        link.release();
+      })
+      .then(
+        (socket) => callback(null, socket),
+        (error: Error) => callback(error, null),
+      );
   };
 }
 
 async function openTunnel(
   chain: Chain,
   tls: Connector,
+  verify: boolean,
   opts: ConnectOptions,
   timeoutMs: number | undefined,
   signal: AbortSignal,
@@ -168,9 +194,11 @@ async function openTunnel(
   if (!secure) return tunnel;
   const handshake = new Promise<Socket>((resolve, reject) => {
     tls({ ...opts, httpSocket: tunnel }, (error, socket) => {
-      if (!error) return resolve(socket as Socket);
+      const failure = error ?? (verify ? untrustedPeer(socket as TLSSocket) : undefined);
+      if (!failure) return resolve(socket as Socket);
+      socket?.destroy();
       tunnel.destroy();
-      reject(error instanceof ChainError ? error : targetTlsError(error, target));
+      reject(failure instanceof ChainError ? failure : targetTlsError(failure, target));
     });
   });
   return unlessAborted(
@@ -186,21 +214,31 @@ function forwardConnector(
   chain: Chain,
   expected: Hop,
   timeoutMs: number | undefined,
-  signal: AbortSignal,
+  closing: Closing,
+  waiting: WaitingRequests,
 ): Connector {
   return (_opts, callback) => {
-    chain.connectToLastHop({ signal, timeoutMs }).then(
-      ({ socket, hop }) => {
-        try {
-          checkForwardHop(expected, hop);
-        } catch (error) {
-          socket.destroy();
-          return callback(error as ChainError, null);
-        }
-        callback(null, socket);
-      },
-      (error: Error) => callback(error, null),
-    );
+    const link = closing.link();
+    const release = waiting.opening(FORWARD, link.abort);
+    const done = () => {
+      release();
+      link.release();
+    };
+    chain
+      .connectToLastHop({ signal: link.signal, timeoutMs })
+      .finally(done)
+      .then(
+        ({ socket, hop }) => {
+          try {
+            checkForwardHop(expected, hop);
+          } catch (error) {
+            socket.destroy();
+            return callback(error as ChainError, null);
+          }
+          callback(null, socket);
+        },
+        (error: Error) => callback(error, null),
+      );
   };
 }
 

@@ -30,6 +30,7 @@ import {
   proxied,
   proxyAuthorization,
 } from './forwarding.js';
+import { HeadWriter } from './head-writer.js';
 import { guardClientRequest, proxyAuthError } from './proxy-reply.js';
 import { connectTargetTls } from './target-tls.js';
 
@@ -54,6 +55,8 @@ type ConnectOpts = AgentConnectOpts & { [ABSOLUTE]?: true };
 export class ChainAgent extends Agent {
   readonly #chain: Chain;
   readonly #forwardHop: Hop | undefined;
+  /** Completes absolute-form heads at the socket, where no user object holds the credentials. */
+  readonly #heads: HeadWriter | undefined;
   readonly #timeoutMs: number | undefined;
   readonly #closing = new Closing('agent');
   readonly #requests = new WeakMap<http.ClientRequest, RequestWatch>();
@@ -68,6 +71,7 @@ export class ChainAgent extends Agent {
     super(agentOptions);
     this.#chain = chain;
     this.#forwardHop = absoluteFormHop(chain, mode);
+    this.#heads = this.#forwardHop && new HeadWriter(proxyAuthorization(this.#forwardHop));
     this.#timeoutMs = timeoutMs;
   }
 
@@ -84,7 +88,8 @@ export class ChainAgent extends Agent {
       proxied(this.#chain, host, options.port)
     ) {
       const origin = httpOrigin(host, options.port);
-      rewriteClientRequest(req, origin, proxyAuthorization(hop));
+      rewriteClientRequest(req, origin);
+      this.#heads?.expect(req, origin);
       guardClientRequest(req, proxyAuthError(hop, this.#chain.hops.length - 1, new URL(origin).host));
       opts = { ...options, [ABSOLUTE]: true };
     }
@@ -136,6 +141,7 @@ export class ChainAgent extends Agent {
         socket.destroy();
         throw error;
       }
+      this.#heads?.attach(socket);
       return socket;
     }
     const target = parseTarget({

@@ -30,9 +30,13 @@ export function connectTargetTls(
   };
   // SNI must be a host name, never an IP literal (RFC 6066); an IP target is checked by its IP SAN.
   const name = servername || target.host;
+  const verify = rest.rejectUnauthorized !== false;
   return new Promise((resolve, reject) => {
+    // Verified after the handshake (see untrustedPeer): Node frees the peer's certificate
+    // before it reports a rejection, and the error must name the issuer.
     const secure = tls.connect({
       ...rest,
+      rejectUnauthorized: false,
       socket: tunnel,
       host: target.host,
       servername: isIP(name) ? undefined : name,
@@ -57,6 +61,8 @@ export function connectTargetTls(
       reject(error instanceof ChainError ? error : targetTlsError(error, target));
     };
     const onSecure = () => {
+      const untrusted = verify ? untrustedPeer(secure) : undefined;
+      if (untrusted) return fail(untrusted);
       clearTimeout(timer);
       secure.off('error', fail);
       resolve(secure);
@@ -66,15 +72,52 @@ export function connectTargetTls(
   });
 }
 
+/** What Node's verification found wrong with a connected TLS socket, as an error that names the certificate. */
+export function untrustedPeer(secure: tls.TLSSocket): Error | undefined {
+  if (secure.authorized) return undefined;
+  const code = String(secure.authorizationError ?? 'CERT_UNTRUSTED');
+  const error = new Error(
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? 'the certificate names another host'
+      : 'the certificate is not trusted',
+  ) as NodeJS.ErrnoException & {
+    peer?: PeerSummary;
+  };
+  error.code = code;
+  error.peer = summarize(secure.getPeerCertificate());
+  return error;
+}
+
+interface PeerSummary {
+  subject: string;
+  issuer: string;
+}
+
+function summarize(cert: tls.PeerCertificate | undefined): PeerSummary | undefined {
+  if (!cert?.raw) return undefined;
+  return { subject: distinguishedName(cert.subject), issuer: distinguishedName(cert.issuer) };
+}
+
+function distinguishedName(name: tls.Certificate | undefined): string {
+  if (!name) return '';
+  return Object.entries(name)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+    .join(', ');
+}
+
 /** A TLS failure with the target, named as such (the tunnel itself worked). */
 export function targetTlsError(error: Error, target: Target): ChainError {
   const code = (error as NodeJS.ErrnoException).code;
+  const peer = (error as { peer?: PeerSummary }).peer;
   const where = `the target ${formatTarget(target)}`;
+  const advice = peer
+    ? `: its certificate (${peer.subject || 'no subject'}) was issued by "${peer.issuer || 'unknown'}". If that is not the site's own CA, something between the last hop and the target (a TLS-inspecting firewall or antivirus, or a proxy of the chain) may be re-signing the connection; if you trust that issuer, pass its CA as targetTls.ca (or the adapter's ca)`
+    : `. The certificate is checked against the target's name; pass the target's CA as targetTls.ca (or the adapter's ca), or check the URL's host`;
   return new ChainError({
     code: 'TLS_FAILED',
     phase: 'tls',
     target: formatTarget(target),
-    message: `TLS to ${where} failed (through the tunnel): ${code ? `${code}: ` : ''}${error.message}. The certificate is checked against the target's name; pass the target's CA as ca, or check the URL's host`,
+    message: `TLS to ${where} failed (through the tunnel): ${code ? `${code}: ` : ''}${error.message}${advice}`,
     cause: error,
   });
 }

@@ -8,6 +8,7 @@ import { parseAuth } from '../server/auth.js';
 import { formatRecord } from '../server/log.js';
 import { ListenError, type ProxyServer, SERVER_DEFAULTS } from '../server/proxy-server.js';
 import { serveChain } from '../server/serve.js';
+import { parseStatusAddress, serveStatus } from '../server/status.js';
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs, parseDuration } from './chain-args.js';
 import { parseCommandLine, positiveInt, readCa, runCommand } from './command.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
@@ -29,6 +30,8 @@ Listeners:
       --handshake-timeout D   time a client has to send its request (default 10s)
       --drain-timeout D       on SIGINT/SIGTERM, time open tunnels get to finish (default 10s)
       --ca FILE               also trust these PEM certificates (https:// hops)
+      --status HOST:PORT      serve chain.stats() on http://HOST:PORT/status (JSON) and
+                              /metrics (Prometheus text); --auth and --allow-public apply
   -q, --quiet                 no connection log
       --verbose               log per-hop timings and full error messages
   -h, --help                  show this help
@@ -46,6 +49,7 @@ const OPTIONS = {
   'max-connections': { type: 'string' },
   'handshake-timeout': { type: 'string' },
   'drain-timeout': { type: 'string' },
+  status: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean' },
   ca: { type: 'string' },
@@ -92,10 +96,22 @@ export function run(argv: string[], io: CliIo, options: ServeRunOptions = {}): P
       return EXIT.unreachable;
     }
     for (const url of handle.urls()) io.stdout.write(`listening ${url}\n`);
+    const status = values.status
+      ? await serveStatus(chain, {
+          ...parseStatusAddress(values.status),
+          auth: authText === undefined || authText === '' ? undefined : parseAuth(authText),
+          allowPublic: values['allow-public'] === true,
+        }).catch(async (error: unknown) => {
+          await handle.close({ drainTimeoutMs: 0 });
+          throw error;
+        })
+      : undefined;
+    if (status) io.stdout.write(`status ${status.url}/status ${status.url}/metrics\n`);
     // --quiet keeps stderr for problems only.
     const say = values.quiet ? () => {} : (text: string) => void io.stderr.write(text);
     say(`sockschain serve: forwarding through ${chain}\n`);
     const cut = await untilStopped(handle, drainMs, say, options.signals ?? process);
+    await status?.close();
     if (cut > 0) io.stderr.write(`sockschain serve: cut ${cut} connection(s) still open after draining\n`);
     return EXIT.ok;
   });

@@ -1,5 +1,6 @@
 /** SOCKS reply codes as ChainErrors: who is to blame, and in the proxy's own words. */
 
+import { isIP } from 'node:net';
 import { type HopContext, hopError, reachError } from '../context.js';
 import { printable } from '../http-response.js';
 
@@ -30,12 +31,27 @@ export function mapSocks5Reply(ctx: HopContext, code: number): Error {
     case 0x04:
       return reachError(ctx, 'unreachable', reply, reply);
     case 0x08:
-      return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply}); try dns: 'local'`, {
+      return hopError(ctx, 'PROXY_DENIED', 'handshake', `${unsupportedAddress(ctx.dest.host)} (${reply})`, {
         reply,
       });
     default:
       return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply})`, { reply });
   }
+}
+
+/**
+ * Reply 0x08: the proxy takes no address of this type. What helps depends on what was sent:
+ * a name (resolve it here), an IPv6 or an IPv4 literal (use the other family, or a name).
+ */
+function unsupportedAddress(host: string): string {
+  const family = isIP(host);
+  if (family === 6) {
+    return 'the proxy takes no IPv6 addresses (it is probably IPv4-only): use the IPv4 address or a name of the destination';
+  }
+  if (family === 4) {
+    return 'the proxy takes no IPv4 addresses: use the IPv6 address or a name of the destination';
+  }
+  return "the proxy does not resolve host names: use dns: 'local' to send it an IP address";
 }
 
 export function mapSocks4Reply(ctx: HopContext, code: number, credentials: boolean): Error {
