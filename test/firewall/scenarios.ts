@@ -94,6 +94,19 @@ export function scenarios(lab: Lab): Scenario[] {
     }
   }
 
+  // The same over IPv6 (squid listens on [::1] too): ICMPv6 admin-prohibited makes connect()
+  // fail with EACCES, not EHOSTUNREACH.
+  for (const v of ['drop', 'admin-prohibited'] as const) {
+    out.push({
+      group: 'hop1',
+      name: `http hop 1 on [::1], port ${v}`,
+      chain: [`http://[::1]:${p.squidOpen}`],
+      targets: [target],
+      rules: { filter: [`${CLIENT} tcp dport ${p.squidOpen} ${VERDICTS[v]}`] },
+      expected: { exit: 2, results: [{ from: null, to: 0, cause: hop1Cause[v] }] },
+    });
+  }
+
   // --- port filtered / rejected on the link between hop 1 and hop 2 -------------------------
   const linkCause: Partial<Record<Verdict, string>> = {
     drop: 'filtered',
