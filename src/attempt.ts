@@ -143,6 +143,9 @@ export class Attempt {
           hopIndex: index + 1,
           hop: next.url,
           target: formatTarget(next),
+          stage: 'tcp',
+          replyStarted: false,
+          reason: 'silent',
           message: `timed out reaching hop ${index + 2} (${next.url}) through ${label} within ${within}: the port of hop ${index + 2} is probably filtered by a firewall between them (or ${label} is stalled)`,
         });
       }
@@ -152,19 +155,29 @@ export class Attempt {
         hopIndex: index,
         hop: hop?.url,
         target: formatTarget(target),
+        stage: state.stage ?? 'request',
+        replyStarted: false,
+        reason: 'silent',
         message: `${label} did not report a connection to the target ${formatTarget(target)} within ${within}: the target's port is probably filtered (or the proxy is stalled)`,
       });
     }
+    const stage = state.stage ?? (state.phase === 'tcp' || state.phase === 'tls' ? state.phase : 'request');
+    const replyStarted = state.replyStarted ?? false;
     const hint =
-      state.phase === 'tcp'
+      stage === 'tcp'
         ? ': the port is probably filtered by a firewall (silently dropped)'
-        : ': the proxy accepted the connection but stopped answering';
+        : replyStarted
+          ? ': the proxy began to answer, then stopped'
+          : `: the connection is up but the ${stage === 'tls' ? 'TLS hello' : `${stage} message`} got no answer`;
     return new ChainError({
       code: 'HOP_TIMEOUT',
       phase: state.phase,
       hopIndex: index,
       hop: hop?.url,
-      message: `timed out at ${label} during ${state.phase} within ${within}${hint}`,
+      stage,
+      replyStarted,
+      reason: 'silent',
+      message: `timed out at ${label} during ${stage === 'tcp' || stage === 'tls' ? stage : `the ${stage}`} within ${within}${hint}`,
     });
   }
 

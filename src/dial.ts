@@ -60,7 +60,13 @@ export async function dial(options: DialOptions): Promise<Duplex> {
   } catch (error) {
     const run = error instanceof ChainError ? failedRuns.get(error) : undefined;
     const left = options.timeoutMs - (performance.now() - started);
-    if (!run || !earlyBytesMayCause(error as ChainError) || left <= 0 || options.signal?.aborted) throw error;
+    if (
+      !run ||
+      !earlyBytesMayCause(error as ChainError, options.hops) ||
+      left <= 0 ||
+      options.signal?.aborted
+    )
+      throw error;
     const socket = await dialOnce({ ...options, timeoutMs: left }, false);
     rememberRefusal(run);
     return socket;
@@ -75,10 +81,13 @@ const failedRuns = new WeakMap<ChainError, readonly Hop[]>();
  * out of place (PROTOCOL_ERROR), or a 407 challenge it could not get answered in a pipelined
  * write. A well-formed refusal (denied, unreachable, a SOCKS auth failure) stands as it is.
  */
-function earlyBytesMayCause(error: ChainError): boolean {
+function earlyBytesMayCause(error: ChainError, hops: readonly Hop[]): boolean {
   if (error.code === 'HOP_TIMEOUT' || error.code === 'PROTOCOL_ERROR') return true;
+  const protocol = hops[error.hopIndex]?.protocol;
   return (
-    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') && /^HTTP 407/.test(error.reply ?? '')
+    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') &&
+    (protocol === 'http' || protocol === 'https') &&
+    error.replyStarted
   );
 }
 
@@ -114,7 +123,14 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       if (hop.protocol === 'https') {
         const below = socket;
         socket = await attempt.step(index, 'tls', () =>
-          wrapTls(below, hop, index, options.tls, (s) => attempt.track(s)),
+          wrapTls(
+            below,
+            hop,
+            index,
+            options.tls,
+            (s) => attempt.track(s),
+            (read) => attempt.setProgress(read),
+          ),
         );
       }
       const next = hops[index + 1];

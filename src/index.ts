@@ -1,5 +1,6 @@
 export { ChainDispatcher, type ChainDispatcherOptions } from './adapters/dispatcher.js';
 export { ChainAgent, type ChainAgentOptions } from './adapters/http-agent.js';
+export { type Blame, blame, CAUSES, type Cause, type Link, linkLabel, type Side } from './blame.js';
 export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
 export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
@@ -7,7 +8,15 @@ export { type ProxychainsConf, parseProxychainsConf } from './config/proxychains
 export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
-export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export {
+  ChainError,
+  type ChainErrorCode,
+  ERROR_CODES,
+  type FailureReason,
+  isChainError,
+  type Phase,
+  type Stage,
+} from './errors.js';
 export { CHAIN_MODES, type ChainMode } from './modes.js';
 export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';

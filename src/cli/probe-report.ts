@@ -5,9 +5,12 @@
  * through hop k-1's handshake, so its TCP time is inside that handshake and is not
  * reported separately (tcpMs null, reachedThrough k-1).
  */
+
+import { errnoOf } from '../blame.js';
 import type { Chain } from '../chain.js';
 import type { TraceEntry } from '../dial.js';
-import { ChainError, type ChainErrorCode, type Phase } from '../errors.js';
+import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
+import type { AfterTunnel } from '../remedies.js';
 import type { HopProtocol } from '../url.js';
 import { exitCodeFor, type FailureKind, failureKind, hintFor } from './hints.js';
 import type { PeerCertificate } from './http-exchange.js';
@@ -35,6 +38,11 @@ export interface HopReport {
 export interface ErrorReport {
   code: ChainErrorCode;
   phase: Phase;
+  stage: Stage | null;
+  replyStarted: boolean;
+  reason: FailureReason | null;
+  /** The errno-style code of the underlying error (ECONNREFUSED, EHOSTUNREACH, CERT_HAS_EXPIRED). */
+  causeCode: string | null;
   hopIndex: number;
   hop: string | null;
   target: string | null;
@@ -50,7 +58,7 @@ export interface AppReport {
   statusText: string | null;
   ms: number | null;
   tls: PeerCertificate | null;
-  error: { message: string; hint: string } | null;
+  error: { message: string; kind: AfterTunnel; hint: string } | null;
 }
 
 export type TargetStatus = 'reachable' | 'unreachable' | 'hop-failed' | 'app-failed' | 'invalid';
@@ -138,7 +146,7 @@ export function buildReport(
     direct,
     totalMs: roundMs(totalMs),
     hops,
-    error: failure ? errorReport(failure, chain.hops.length) : null,
+    error: failure ? errorReport(failure, chain.hops.length, target.text) : null,
     app: null,
   };
 }
@@ -155,16 +163,20 @@ function authState(
   return completed || answered ? 'accepted' : 'unknown';
 }
 
-export function errorReport(error: ChainError, hopCount: number): ErrorReport {
+export function errorReport(error: ChainError, hopCount: number, finalTarget?: string): ErrorReport {
   return {
     code: error.code,
     phase: error.phase,
+    stage: error.stage ?? null,
+    replyStarted: error.replyStarted,
+    reason: error.reason ?? null,
+    causeCode: errnoOf(error) ?? null,
     hopIndex: error.hopIndex,
     hop: error.hop ?? null,
     target: error.target ?? null,
     reply: error.reply ?? null,
     message: error.message,
-    hint: hintFor(error, hopCount),
+    hint: hintFor(error, hopCount, finalTarget),
   };
 }
 

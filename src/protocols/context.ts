@@ -5,7 +5,8 @@
  * and the target when it is the last hop.
  */
 import type { Duplex } from 'node:stream';
-import { ChainError, type ChainErrorCode, type Phase } from '../errors.js';
+import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
+import { StreamEndedError } from '../io/read-until.js';
 import { formatTarget, type Target } from '../target.js';
 import type { Hop } from '../url.js';
 
@@ -30,6 +31,63 @@ export interface HopContext {
 export interface HopProgress {
   phase: Phase;
   awaitingDest: boolean;
+  /** Where the exchange stands, and whether the hop's answer to it has begun (see ChainError). */
+  stage?: Stage | undefined;
+  replyStarted?: boolean | undefined;
+}
+
+export interface Blamed {
+  reply?: string | undefined;
+  cause?: unknown;
+  stage?: Stage | undefined;
+  replyStarted?: boolean | undefined;
+  reason?: FailureReason | undefined;
+}
+
+/**
+ * Where one hop's handshake stands: the stage of the exchange and whether the hop's answer
+ * to it has begun. Reported to the attempt (a timeout names the stage) and put on every
+ * error the handshake builds, so that nobody reads it back out of a message.
+ */
+export class Exchange {
+  stage: Stage;
+  replyStarted = false;
+  awaitingDest = false;
+  phase: Phase = 'handshake';
+
+  constructor(
+    readonly ctx: HopContext,
+    stage: Stage,
+  ) {
+    this.stage = stage;
+    ctx.progress(() => ({
+      phase: this.phase,
+      awaitingDest: this.awaitingDest,
+      stage: this.stage,
+      replyStarted: this.replyStarted,
+    }));
+  }
+
+  enter(stage: Stage, phase: Phase = this.phase): void {
+    this.stage = stage;
+    this.phase = phase;
+    this.replyStarted = false;
+  }
+
+  error(code: ChainErrorCode, phase: Phase, message: string, extra: Blamed = {}): ChainError {
+    return hopError(this.ctx, code, phase, message, {
+      stage: this.stage,
+      replyStarted: this.replyStarted,
+      ...extra,
+    });
+  }
+}
+
+/** How a read failed: the peer closed (FIN), reset (RST), or something else. */
+export function readFailure(error: unknown): FailureReason | undefined {
+  if (error instanceof StreamEndedError) return 'closed';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : undefined;
 }
 
 export function hopLabel(ctx: { index: number; hop: Hop }): string {
@@ -41,7 +99,7 @@ export function hopError(
   code: ChainErrorCode,
   phase: Phase,
   message: string,
-  extra: { reply?: string; cause?: unknown } = {},
+  extra: Blamed = {},
 ): ChainError {
   return new ChainError({
     code,
@@ -54,7 +112,12 @@ export function hopError(
   });
 }
 
-export type ReachFailure = 'refused' | 'unreachable' | 'timeout' | 'dns';
+/**
+ * How a hop says its destination failed: `refused` (a reset: nothing listens, or a firewall
+ * resets), `unreachable` (host or network unreachable, an ICMP rejection), `timeout`
+ * (silence), `failed` (a failure that says no more), `dns`.
+ */
+export type ReachFailure = 'refused' | 'unreachable' | 'timeout' | 'failed' | 'dns';
 
 /** The hop answered that it could not reach its destination. */
 export function reachError(
@@ -64,6 +127,7 @@ export function reachError(
   detail: string,
 ): ChainError {
   const dest = formatTarget(ctx.dest);
+  const reason = failure === 'dns' ? undefined : failure;
   if (ctx.next) {
     const nextIndex = ctx.index + 1;
     const why =
@@ -80,6 +144,10 @@ export function reachError(
       hop: ctx.next.url,
       target: dest,
       reply,
+      // The next hop itself said nothing: the report is the previous hop's.
+      stage: 'tcp',
+      replyStarted: false,
+      reason,
     });
   }
   return new ChainError({
@@ -90,5 +158,8 @@ export function reachError(
     hop: ctx.hop.url,
     target: dest,
     reply,
+    stage: 'reply',
+    replyStarted: true,
+    reason,
   });
 }

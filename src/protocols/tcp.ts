@@ -36,13 +36,25 @@ function tcpError(error: NodeJS.ErrnoException, hop: Hop, index: number): ChainE
       return new ChainError({
         ...base,
         code: 'HOP_TIMEOUT',
+        reason: 'timeout',
         message: `timed out connecting to ${where}: the port is probably filtered by a firewall`,
       });
     case 'ECONNREFUSED':
       return new ChainError({
         ...base,
         code: 'HOP_UNREACHABLE',
+        reason: 'refused',
         message: `connection refused by ${where}: nothing listens there, or a firewall rejects it`,
+      });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EACCES':
+    case 'EPERM':
+      return new ChainError({
+        ...base,
+        code: 'HOP_UNREACHABLE',
+        reason: 'unreachable',
+        message: `cannot connect to ${where}: ${error.code}: no route there, or a firewall rejects it (ICMP unreachable or admin-prohibited)`,
       });
     default:
       return new ChainError({
