@@ -3,6 +3,7 @@
  * dispatcher, `serve` and the CLI all sit on it.
  */
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { type ChainDispatcherOptions, createDispatcher } from './adapters/dispatcher.js';
@@ -233,6 +234,32 @@ export class Chain {
     }
     const { socket, positions } = await this.#open(route, undefined, options, timeoutMs);
     return { socket: socket as net.Socket, hop: this.hops[positions[positions.length - 1] as number] as Hop };
+  }
+
+  /**
+   * One attempt through exactly the hops at `positions` (indices into `chain.hops`, in that
+   * order): no mode, failover or retry. With a `target`, a tunnel to it; without, a
+   * connection to the last of those hops itself (TCP, and TLS for https://, no handshake).
+   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors count hops in
+   * `positions`, not in `chain.hops`.
+   */
+  connectThrough(
+    positions: readonly number[],
+    target: TargetInput | undefined,
+    options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  ): Promise<Duplex> {
+    const hops = positions.map((position) => this.hops[position] as Hop);
+    const last = hops[hops.length - 1];
+    const dest = target === undefined ? undefined : parseTarget(target);
+    return dial({
+      hops,
+      target: dest ?? { host: last?.host ?? '', port: last?.port ?? 0 },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      hopTimeoutMs: Math.min(options.timeoutMs, this.options.hopTimeoutMs),
+      tls: this.#tls,
+      stopAtLastHop: dest === undefined,
+    });
   }
 
   /** The hops, passwords redacted. */

@@ -3,6 +3,7 @@
  * (a grid of hosts by ports with --ports), then the error and hint lines.
  */
 import type { Chain } from '../chain.js';
+import type { Diagnosis } from './diagnose.js';
 import { failureLines } from './format.js';
 import type { AppReport, AuthState, HopReport, TargetReport } from './probe-report.js';
 import type { Style } from './style.js';
@@ -46,11 +47,37 @@ export function renderOne(chain: Chain, report: TargetReport, style: Style): str
     `  times in ms. "via N": reached inside hop N's handshake, so it is part of that time; auth is part of the handshake.\n`,
   );
   out += '\n';
-  if (report.error) out += failureLines(report.error, style, '  ');
+  if (report.error && report.diagnosis) out += errorAndDiagnosis(report.error, report.diagnosis, style);
+  else if (report.error) out += failureLines(report.error, style, '  ');
   else if (report.direct) {
     out += `  ${style.yellow('direct')}: NO_PROXY (or no proxy for this scheme) sends ${report.target} around the chain; connected in ${formatMs(report.totalMs)} ms\n`;
   } else out += `  ${style.green('ok')}: tunnel to ${report.target} up in ${formatMs(report.totalMs)} ms\n`;
   if (report.app) out += appLines(report.app, style);
+  if (report.app?.error && report.diagnosis) out += diagnosisLines(report.diagnosis, style);
+  return out;
+}
+
+/** The error line, then the diagnosis (its remedy is the hint). */
+function errorAndDiagnosis(
+  error: { code: string; message: string },
+  diagnosis: Diagnosis,
+  style: Style,
+): string {
+  return `  ${style.red(`error: ${error.code}`)}: ${error.message}\n${diagnosisLines(diagnosis, style)}`;
+}
+
+/**
+ * `link: this machine → hop 1`, `cause: credentials-blocked`, one `evidence:` line per step
+ * (`what was tried → what came back (N ms)`), `remedy: …`.
+ */
+export function diagnosisLines(diagnosis: Diagnosis, style: Style): string {
+  let out = `  ${style.yellow('link:')} ${diagnosis.link.label}\n`;
+  out += `  ${style.yellow('cause:')} ${diagnosis.cause}\n`;
+  for (const item of diagnosis.evidence) {
+    const ms = item.ms === null ? '' : ` (${formatMs(item.ms)} ms)`;
+    out += `  ${style.dim('evidence:')} ${item.step} → ${item.result}${ms}\n`;
+  }
+  out += `  ${style.yellow('remedy:')} ${diagnosis.remedy}\n`;
   return out;
 }
 

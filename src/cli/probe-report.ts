@@ -12,6 +12,7 @@ import type { TraceEntry } from '../dial.js';
 import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
 import type { AfterTunnel } from '../remedies.js';
 import type { HopProtocol } from '../url.js';
+import type { Diagnosis } from './diagnose.js';
 import { exitCodeFor, type FailureKind, failureKind, hintFor } from './hints.js';
 import type { PeerCertificate } from './http-exchange.js';
 import { EXIT } from './io.js';
@@ -75,6 +76,8 @@ export interface TargetReport {
   hops: HopReport[];
   error: ErrorReport | null;
   app: AppReport | null;
+  /** null when the target is reachable (docs/cli.md, Diagnosis). */
+  diagnosis: Diagnosis | null;
 }
 
 const STATUS: Record<FailureKind, TargetStatus> = {
@@ -100,10 +103,7 @@ export function buildReport(
   };
   // The hops the tunnel went through, in order: every hop of a strict chain, fewer when the
   // chain routes by scheme or picks hops (modes). A failing step leaves no trace entry.
-  const path = [...new Set(trace.map((entry) => entry.hopIndex))];
-  if (failure && kind !== 'config' && failure.hopIndex >= 0 && !path.includes(failure.hopIndex)) {
-    path.push(failure.hopIndex);
-  }
+  const path = attemptPath(trace, failure);
   // The hop that failed; after a "could not reach hop k" from hop k-1, hop k itself.
   const failedAt = failure && kind === 'hop' ? failure.hopIndex : -1;
   // A hop whose reply reported on its destination (the next hop, or the target) got past
@@ -148,7 +148,26 @@ export function buildReport(
     hops,
     error: failure ? errorReport(failure, chain.hops.length, target.text) : null,
     app: null,
+    diagnosis: null,
   };
+}
+
+/**
+ * The hops the tunnel went through, in order: every hop of a strict chain, fewer when the
+ * chain routes by scheme or picks hops (modes). A failing step leaves no trace entry, so the
+ * failing hop is added.
+ */
+export function attemptPath(trace: readonly TraceEntry[], failure: ChainError | undefined): number[] {
+  const path = [...new Set(trace.map((entry) => entry.hopIndex))];
+  if (
+    failure &&
+    failure.code !== 'INVALID_CONFIG' &&
+    failure.hopIndex >= 0 &&
+    !path.includes(failure.hopIndex)
+  ) {
+    path.push(failure.hopIndex);
+  }
+  return path;
 }
 
 function authState(

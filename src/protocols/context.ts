@@ -125,6 +125,8 @@ export function reachError(
   failure: ReachFailure,
   reply: string,
   detail: string,
+  /** False when the hop's "answer" was a close without a byte (ssh -D). */
+  replyStarted = true,
 ): ChainError {
   const dest = formatTarget(ctx.dest);
   const reason = failure === 'dns' ? undefined : failure;
@@ -159,7 +161,7 @@ export function reachError(
     target: dest,
     reply,
     stage: 'reply',
-    replyStarted: true,
+    replyStarted,
     reason,
   });
 }

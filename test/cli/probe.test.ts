@@ -35,11 +35,11 @@ describe('probe through three working hops', () => {
     expectNoSecretIn(result, SECRET);
   });
 
-  it('--json follows schema 1 with the same facts', async () => {
+  it('--json follows schema 2 with the same facts', async () => {
     const result = await probe('--json', '--chain', chain, `127.0.0.1:${origin.port}`);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ schema: 1, command: 'probe', exitCode: 0 });
+    expect(json).toMatchObject({ schema: 2, command: 'probe', exitCode: 0 });
     expect(json.chain).toEqual([
       `http://alice:***@127.0.0.1:${http.port}`,
       `socks5://alice:***@127.0.0.1:${socks.port}`,

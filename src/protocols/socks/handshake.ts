@@ -155,6 +155,7 @@ function closedWithoutReply(ctx: HopContext): Error {
     'failed',
     'closed without a reply',
     'the proxy closed the connection without a SOCKS reply (ssh -D does this when the destination refuses or is not permitted)',
+    false,
   );
 }
 
