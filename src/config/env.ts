@@ -5,6 +5,7 @@
  * which wins over the config file. A bad value is an INVALID_CONFIG naming the variable.
  */
 import type { Chain, ChainOptions } from '../chain.js';
+import { OptionError } from '../chain-options.js';
 import { ChainError } from '../errors.js';
 import { CHAIN_MODES, type ChainMode } from '../modes.js';
 import { SCHEME_ROUTES, type SchemeRoutes } from '../routes.js';
@@ -36,15 +37,13 @@ export function chainFromEnv(
     return new ChainClass(hops, merged);
   } catch (error) {
     // The option's check does not know it came from a variable: name the variable.
-    const from = Object.entries(OPTION_VARS).find(
-      ([option, name]) =>
-        error instanceof ChainError &&
-        error.message.startsWith(option) &&
-        options[option as keyof ChainOptions] === undefined &&
-        read(env, name) !== undefined,
-    );
-    if (!from || !(error instanceof ChainError)) throw error;
-    throw invalid(`${from[1]}: ${error.message}`);
+    const name = error instanceof OptionError ? OPTION_VARS[error.option] : undefined;
+    const fromEnv =
+      name !== undefined &&
+      options[(error as OptionError).option as keyof ChainOptions] === undefined &&
+      read(env, name) !== undefined;
+    if (!fromEnv || !(error instanceof ChainError)) throw error;
+    throw invalid(`${name}: ${error.message}`);
   }
 }
 
