@@ -69,6 +69,16 @@ export interface ChainShape {
 /** Errno codes of a connect that a firewall (or routing) answered with ICMP. */
 export const ICMP_ERRNOS: ReadonlySet<string> = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
 
+/** TLS verification codes that say "issued by someone we do not trust". */
+const UNKNOWN_ISSUER: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
 export function errnoOf(error: { cause?: unknown }): string | undefined {
   const code = (error.cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -133,7 +143,10 @@ function causeOf(error: Facts, shape: ChainShape): Cause {
     case 'DNS_FAILED':
       return 'dns-failed';
     case 'TLS_FAILED':
-      return error.reason === 'closed' || error.reason === 'reset' ? 'tls-blocked' : 'tls-untrusted';
+      if (error.reason === 'closed' || error.reason === 'reset') return 'tls-blocked';
+      // A chain of trust that does not end at a CA we know: a re-signing interceptor, or a
+      // missing CA. Expired or for another name: the certificate itself.
+      return UNKNOWN_ISSUER.has(errnoOf(error) ?? '') ? 'tls-intercepted' : 'tls-untrusted';
     case 'PROTOCOL_ERROR':
       return unreadable(error);
   }

@@ -34,7 +34,9 @@ export function remedyFor(cause: Cause, error: Facts, link: Link): string {
     case 'tls-untrusted':
       return untrusted(hop, typeof errno === 'string' ? errno : '');
     case 'tls-intercepted':
-      return 'the certificate was issued by someone else than expected: TLS is probably intercepted (DPI); use a hop beyond the interceptor, or trust its CA knowingly';
+      return link.to === null
+        ? 'the certificate was issued by someone else than expected: TLS is probably intercepted (DPI) between the last hop and the target'
+        : `certificate of ${hop} not trusted: an intercepting firewall (DPI) or a wrong CA; pass --ca FILE with the proxy's CA (an interceptor re-signing TLS on the way shows its own issuer)`;
     case 'proxy-denied':
       return error.reason === 'method-not-allowed'
         ? `${hop} does not allow CONNECT: it may be a plain web proxy that only forwards http:// requests`

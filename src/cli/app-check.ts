@@ -44,8 +44,9 @@ export async function appCheck(socket: Socket, target: Target, options: AppCheck
       const secure = await startTls(socket, target, { ca: options.ca }, options.timeoutMs);
       stream = secure.stream;
       report.tls = secure.peer;
-      verified(secure.peer, target.host);
+      // An issuer other than the one expected says "intercepted" more precisely than "untrusted".
       expectIssuer(secure.peer, options.expectIssuer);
+      verified(secure.peer, target.host);
     }
     const { response } = await sendRequest(
       stream,

@@ -202,7 +202,7 @@ export function afterTunnelDiagnosis(chain: Chain, report: TargetReport): Diagno
 
 const AFTER_TUNNEL: Record<AfterTunnel, Cause> = {
   'unexpected-issuer': 'tls-intercepted',
-  untrusted: 'tls-untrusted',
+  untrusted: 'tls-intercepted',
   'wrong-name': 'tls-untrusted',
   'tls-failed': 'tls-blocked',
   'no-http': 'unknown',

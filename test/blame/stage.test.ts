@@ -244,6 +244,14 @@ describe('blame() on facts alone', () => {
     ],
     [
       {
+        code: 'TLS_FAILED' as const,
+        phase: 'tls' as const,
+        cause: Object.assign(new Error('x'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
+      },
+      'tls-intercepted',
+    ],
+    [
+      {
         code: 'HOP_TIMEOUT' as const,
         phase: 'handshake' as const,
         stage: 'auth' as const,

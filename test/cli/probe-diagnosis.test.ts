@@ -152,6 +152,28 @@ describe('diagnosis in --json', () => {
   });
 });
 
+describe('TLS interception', () => {
+  it('--app-check --expect-issuer with another issuer: tls-intercepted on hop 1 → target, exit 1', async () => {
+    const https = `https://localhost:${fixtures.httpsOrigin.port}/`;
+    const result = await probe(
+      '--json',
+      '--app-check',
+      '--expect-issuer',
+      'Some Other CA',
+      '--chain',
+      hopUrl('socks5', fixtures.socks, creds),
+      https,
+    );
+    expect(result.code).toBe(1);
+    const [report] = JSON.parse(result.stdout).results;
+    expect(report.app.error.kind).toBe('unexpected-issuer');
+    expect(report.diagnosis).toMatchObject({
+      cause: 'tls-intercepted',
+      link: { from: 0, to: null, label: 'hop 1 → target' },
+    });
+  });
+});
+
 describe('diagnosis in the text output', () => {
   it('link, cause, evidence and remedy lines under the hop table', async () => {
     const relay = await behind(startHttpProxy({ auth }), carries('Proxy-Authorization'), 'drop');
