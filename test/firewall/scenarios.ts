@@ -376,8 +376,11 @@ export function scenarios(lab: Lab): Scenario[] {
   });
 
   // --- egress allow-lists ------------------------------------------------------------------
-  // Only the lab's port range is filtered: replies leave from the proxies' sockets too, to
-  // the client's ephemeral ports, and must pass.
+  // Only ports in a range are filtered: replies leave from the proxies' sockets too, to the
+  // client's ephemeral ports, and must pass. Beyond the last hop the range is the origin's
+  // ports (a proxy's connection to its own address stays on the host, past any egress filter);
+  // from this machine it covers every proxy port.
+  const originRange = `tcp dport ${p.originHttp}-${p.denied}`;
   const range = `tcp dport ${p.originHttp}-${p.mitm}`;
   out.push({
     group: 'allow-list',
@@ -385,7 +388,7 @@ export function scenarios(lab: Lab): Scenario[] {
     chain: [url.http],
     targets: [h],
     args: ['--ports', `${p.originHttp},${p.originHttps},${p.banner}`],
-    rules: { filter: [`meta skuid ${lab.users.squid} ${range} tcp dport != ${p.originHttps} drop`] },
+    rules: { filter: [`meta skuid ${lab.users.squid} ${originRange} tcp dport != ${p.originHttps} drop`] },
     expected: {
       exit: 1,
       results: [
