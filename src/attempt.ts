@@ -8,6 +8,11 @@ import { ChainError, type Phase } from './errors.js';
 import type { HopProgress } from './protocols/context.js';
 import { formatTarget } from './target.js';
 
+/** The 1-based number messages give dialed hop `index`: its place in the user's list. */
+export function hopNumber(options: Pick<DialOptions, 'positions'>, index: number): number {
+  return (options.positions?.[index] ?? index) + 1;
+}
+
 export class Attempt {
   private readonly sockets: Duplex[] = [];
   private readonly options: DialOptions;
@@ -112,7 +117,7 @@ export class Attempt {
               phase: this.phase,
               hopIndex: this.hopIndex,
               hop: this.options.hops[this.hopIndex]?.url,
-              message: `unexpected failure at hop ${this.hopIndex + 1}: ${error instanceof Error ? error.message : String(error)}`,
+              message: `unexpected failure at hop ${hopNumber(this.options, this.hopIndex)}: ${error instanceof Error ? error.message : String(error)}`,
               cause: error,
             });
       this.teardown();
@@ -131,7 +136,7 @@ export class Attempt {
     const index = this.hopIndex;
     const hop = hops[index];
     const state = this.progress?.() ?? { phase: this.phase, awaitingDest: false };
-    const label = `hop ${index + 1} (${hop?.url})`;
+    const label = `hop ${hopNumber(this.options, index)} (${hop?.url})`;
     const ms = Math.round(limit);
     const within = which === 'hop' ? `the per-hop limit of ${ms} ms` : `the overall limit of ${ms} ms`;
     if (state.awaitingDest && this.phase === 'handshake') {
@@ -146,7 +151,7 @@ export class Attempt {
           stage: 'tcp',
           replyStarted: false,
           reason: 'silent',
-          message: `timed out reaching hop ${index + 2} (${next.url}) through ${label} within ${within}: the port of hop ${index + 2} is probably filtered by a firewall between them (or ${label} is stalled)`,
+          message: `timed out reaching hop ${hopNumber(this.options, index + 1)} (${next.url}) through ${label} within ${within}: the port of hop ${hopNumber(this.options, index + 1)} is probably filtered by a firewall between them (or ${label} is stalled)`,
         });
       }
       return new ChainError({
@@ -191,7 +196,7 @@ export class Attempt {
         phase: this.phase,
         hopIndex: this.hopIndex,
         hop: hop?.url,
-        message: `aborted at hop ${this.hopIndex + 1} (${hop?.url}) during ${this.phase}`,
+        message: `aborted at hop ${hopNumber(this.options, this.hopIndex)} (${hop?.url}) during ${this.phase}`,
         cause: reason instanceof Error ? reason : undefined,
       }),
     );

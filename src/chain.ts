@@ -150,7 +150,7 @@ export class Chain {
           trace: options.trace,
           deadline: performance.now() + remainingMs,
           prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
-          dial: (hops, trace, attemptMs) => {
+          dial: (hops, trace, attemptMs, positions) => {
             const last = hops[hops.length - 1] as Hop;
             return dial({
               hops,
@@ -162,6 +162,7 @@ export class Chain {
               trace,
               stopAtLastHop: dest === undefined,
               pipeline: this.options.pipeline,
+              positions,
             });
           },
         }),
@@ -259,6 +260,7 @@ export class Chain {
       hopTimeoutMs: Math.min(options.timeoutMs, this.options.hopTimeoutMs),
       tls: this.#tls,
       stopAtLastHop: dest === undefined,
+      positions,
     });
   }
 

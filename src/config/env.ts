@@ -104,7 +104,7 @@ function standardProxies(
   if (wanted.http !== undefined) urls.push(...urls.splice(urls.indexOf(wanted.http), 1));
   const hops = urls.map((url) => {
     const name = varFor(env, url);
-    return prefixed(name, () => parseHop(url, 0), true);
+    return prefixed(name, () => parseHop(url, 0, 'the proxy URL'));
   });
   if (hops.length === 1 && wanted.http !== undefined) return { hops, routes: undefined };
   const route = (url: string | undefined) => (url === undefined ? 'direct' : [urls.indexOf(url)]);
@@ -153,12 +153,12 @@ function toList(value: string | readonly string[] | undefined): string[] {
 }
 
 /** Runs `build`; a ChainError it throws is re-thrown naming the variable. */
-function prefixed<T>(name: string, build: () => T, single = false): T {
+function prefixed<T>(name: string, build: () => T): T {
   try {
     return build();
   } catch (error) {
     if (!(error instanceof ChainError)) throw error;
-    const message = single ? error.message.replace(/^hop \d+ /, 'the proxy URL ') : error.message;
+    const { message } = error;
     throw new ChainError({
       code: error.code,
       phase: error.phase,

@@ -13,6 +13,8 @@ import type { Hop } from '../url.js';
 export interface HopContext {
   /** 0-based position of the hop doing this handshake. */
   index: number;
+  /** How messages name hops: `label(i)` is the 1-based number of dialed hop i in the user's list. */
+  label?(index: number): number;
   hop: Hop;
   /** Where this hop is asked to connect: the next hop's address, or the target. */
   dest: Target;
@@ -90,8 +92,12 @@ export function readFailure(error: unknown): FailureReason | undefined {
   return code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : undefined;
 }
 
-export function hopLabel(ctx: { index: number; hop: Hop }): string {
-  return `hop ${ctx.index + 1} (${ctx.hop.url})`;
+export function hopLabel(ctx: { index: number; hop: Hop; label?(index: number): number }): string {
+  return `hop ${numberOf(ctx, ctx.index)} (${ctx.hop.url})`;
+}
+
+function numberOf(ctx: { label?(index: number): number }, index: number): number {
+  return ctx.label?.(index) ?? index + 1;
 }
 
 export function hopError(
@@ -141,7 +147,7 @@ export function reachError(
     return new ChainError({
       code: failure === 'timeout' ? 'HOP_TIMEOUT' : failure === 'dns' ? 'DNS_FAILED' : 'HOP_UNREACHABLE',
       phase: 'tcp',
-      message: `${hopLabel(ctx)} cannot reach hop ${nextIndex + 1} (${ctx.next.url}): ${detail}; ${why}`,
+      message: `${hopLabel(ctx)} cannot reach hop ${numberOf(ctx, nextIndex)} (${ctx.next.url}): ${detail}; ${why}`,
       hopIndex: nextIndex,
       hop: ctx.next.url,
       target: dest,

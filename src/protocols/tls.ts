@@ -17,6 +17,7 @@ export function wrapTls(
   defaults: HopTlsOptions,
   track: (socket: Duplex) => void,
   progress?: (read: () => HopProgress) => void,
+  label = index + 1,
 ): Promise<tls.TLSSocket> {
   const options = { ...defaults, ...hop.tls };
   const name = options.servername ?? hop.host;
@@ -37,7 +38,7 @@ export function wrapTls(
     track(secure);
     const onError = (error: NodeJS.ErrnoException) => {
       secure.off('secureConnect', onSecure);
-      reject(tlsError(error, hop, index, undefined, answered()));
+      reject(tlsError(error, hop, index, `hop ${label} (${hop.url})`, answered()));
     };
     const onSecure = () => {
       secure.off('error', onError);
