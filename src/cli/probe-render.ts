@@ -189,10 +189,11 @@ function cell(report: TargetReport, style: Style): string {
   if (report.status === 'app-failed') return style.red('app-failed');
   if (!error) return report.status;
   if (report.status === 'unreachable') {
-    if (error.code === 'DNS_FAILED') return style.red('no-dns');
-    if (error.code === 'HOP_TIMEOUT' || /timeout|TTL|504/i.test(error.reply ?? ''))
-      return style.red('filtered');
-    if (/refused/i.test(error.reply ?? error.message)) return style.red('refused');
+    // From the diagnosis (typed facts), never from the proxy's words.
+    const cause = report.diagnosis?.cause;
+    if (cause === 'dns-failed' || error.code === 'DNS_FAILED') return style.red('no-dns');
+    if (cause === 'target-filtered') return style.red('filtered');
+    if (error.reason === 'refused') return style.red('refused');
     return style.red('unreachable');
   }
   if (error.code === 'PROXY_DENIED' && error.target === report.target) return style.red('denied');
