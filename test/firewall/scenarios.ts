@@ -335,6 +335,30 @@ export function scenarios(lab: Lab): Scenario[] {
       expected: at2('tls-blocked'),
     });
   }
+  // A ClientHello filtered by the name it asks for (SNI): the hop is named `localhost` so that
+  // the hello carries it (no SNI is sent for an IP address).
+  out.push({
+    group: 'inspection',
+    name: 'https hop 1, TLS ClientHello with SNI "localhost" dropped',
+    chain: [`https://localhost:${p.stunnelOpen}`],
+    targets: [target],
+    rules: {
+      iptables: [
+        [
+          '-p',
+          'tcp',
+          '--dport',
+          `${p.stunnelOpen}`,
+          ...uid(0),
+          ...firstByte(0x16),
+          ...carries('localhost'),
+          '-j',
+          'DROP',
+        ],
+      ],
+    },
+    expected: { exit: 2, results: [{ from: null, to: 0, cause: 'tls-blocked' }] },
+  });
   out.push({
     group: 'inspection',
     name: 'https hop 1, "CONNECT " dropped anywhere: TLS hides it (remedy)',
