@@ -361,6 +361,28 @@ export function scenarios(lab: Lab): Scenario[] {
   });
   out.push({
     group: 'inspection',
+    name: 'https hop 1 by IP address (no SNI), the same SNI rule: passes',
+    chain: [url.https],
+    targets: [target],
+    rules: {
+      iptables: [
+        [
+          '-p',
+          'tcp',
+          '--dport',
+          `${p.stunnelOpen}`,
+          ...uid(0),
+          ...firstByte(0x16),
+          ...carries('localhost'),
+          '-j',
+          'DROP',
+        ],
+      ],
+    },
+    expected: { exit: 0, results: [null] },
+  });
+  out.push({
+    group: 'inspection',
     name: 'https hop 1, "CONNECT " dropped anywhere: TLS hides it (remedy)',
     chain: [url.https],
     targets: [target],
