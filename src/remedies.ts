@@ -7,14 +7,16 @@
 import type { Cause, Facts, Link } from './blame.js';
 
 export function remedyFor(cause: Cause, error: Facts, link: Link): string {
-  const hop = link.to === null ? 'the last hop' : `hop ${link.to + 1}`;
+  // On the target's side the hop to name is the one that reported (`from`).
+  const hop =
+    link.to !== null ? `hop ${link.to + 1}` : link.from !== null ? `hop ${link.from + 1}` : 'the last hop';
   const before = link.from === null ? 'this machine' : `hop ${link.from + 1}`;
   const errno = (error.cause as { code?: unknown } | undefined)?.code;
   switch (cause) {
     case 'filtered':
       return `the port of ${hop} is probably filtered by a firewall between ${before} and ${hop} (packets silently dropped): open the port there, or move the proxy to a port that is allowed (e.g. 443)`;
     case 'firewall-rejected':
-      return `a firewall between ${before} and ${hop} rejects the connection${typeof errno === 'string' ? ` (${errno})` : ''} (ICMP unreachable or admin-prohibited), or there is no route: open the port there, or move the proxy to an allowed port`;
+      return `a firewall between ${before} and ${hop} rejects the connection with ICMP${typeof errno === 'string' ? ` (${errno}: unreachable or admin-prohibited)` : ' (unreachable or admin-prohibited)'}, or there is no route: open the port there, or move the proxy to an allowed port`;
     case 'refused':
       return `nothing listens on ${hop}'s address and port, or a firewall between ${before} and ${hop} rejects the connection: check host and port`;
     case 'credentials-blocked':

@@ -52,8 +52,7 @@ export function renderOne(chain: Chain, report: TargetReport, style: Style): str
   else if (report.direct) {
     out += `  ${style.yellow('direct')}: NO_PROXY (or no proxy for this scheme) sends ${report.target} around the chain; connected in ${formatMs(report.totalMs)} ms\n`;
   } else out += `  ${style.green('ok')}: tunnel to ${report.target} up in ${formatMs(report.totalMs)} ms\n`;
-  if (report.app) out += appLines(report.app, style);
-  if (report.app?.error && report.diagnosis) out += diagnosisLines(report.diagnosis, style);
+  if (report.app) out += appLines(report.app, style, report.diagnosis);
   return out;
 }
 
@@ -103,7 +102,8 @@ function hopRow(hop: HopReport, style: Style): string[] {
   ];
 }
 
-function appLines(app: AppReport, style: Style): string {
+/** With a diagnosis, its lines follow the error (its remedy is the hint: said once). */
+function appLines(app: AppReport, style: Style, diagnosis: Diagnosis | null): string {
   let out = '';
   if (app.status !== null) {
     out += `  app check: HEAD over ${app.scheme} answered ${app.status} ${app.statusText ?? ''} in ${formatMs(app.ms)} ms\n`;
@@ -113,7 +113,9 @@ function appLines(app: AppReport, style: Style): string {
       app.tls.authorized && app.tls.hostnameMatch ? style.green('trusted') : style.red('NOT trusted');
     out += `  certificate: ${trust}; subject ${app.tls.subject}; issuer ${app.tls.issuer}; valid to ${app.tls.validTo}\n`;
   }
-  if (app.error) out += failureLines({ code: 'APP_CHECK_FAILED', ...app.error }, style, '  ');
+  if (app.error && diagnosis)
+    out += errorAndDiagnosis({ code: 'APP_CHECK_FAILED', ...app.error }, diagnosis, style);
+  else if (app.error) out += failureLines({ code: 'APP_CHECK_FAILED', ...app.error }, style, '  ');
   return out;
 }
 

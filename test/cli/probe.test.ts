@@ -117,7 +117,10 @@ describe('--app-check', () => {
     const result = await probe('--app-check', '--chain', chain, `https://localhost:${mitm.port}`);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/certificate: NOT trusted/);
-    expect(result.stdout).toMatch(/hint: the target's certificate is not trusted .*DPI/);
+    // The diagnosis's remedy takes the place of the hint line.
+    expect(result.stdout).toMatch(/remedy: the target's certificate is not trusted .*DPI/);
+    expect(result.stdout).toMatch(/^ {2}cause: tls-intercepted$/m);
+    expect(result.stdout).not.toMatch(/hint:/);
     expect(mitm.log.filter((e) => e.type === 'request')).toHaveLength(0);
   });
 
