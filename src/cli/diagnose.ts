@@ -89,7 +89,11 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     return { plain, canary: canaryOutcome };
   };
 
-  if (cause === 'target-filtered' || (cause === 'target-refused' && !failure.replyStarted)) {
+  // Follow-ups need the hop concerned on the attempt's path (not a direct connection).
+  const onPath = failure.hopIndex >= 0 && path.includes(failure.hopIndex);
+  if (!onPath) {
+    // The first verdict stands.
+  } else if (cause === 'target-filtered' || (cause === 'target-refused' && !failure.replyStarted)) {
     // Silence (or a bare close) after asking the last hop for the target: the target, or the
     // request itself (its credentials, or the protocol) dropped on the way to that hop?
     const index = failure.hopIndex;
