@@ -8,6 +8,11 @@ import { ChainError, type Phase } from './errors.js';
 import type { HopProgress } from './protocols/context.js';
 import { formatTarget } from './target.js';
 
+/** The 1-based number messages give dialed hop `index`: its place in the user's list. */
+export function hopNumber(options: Pick<DialOptions, 'positions'>, index: number): number {
+  return (options.positions?.[index] ?? index) + 1;
+}
+
 export class Attempt {
   private readonly sockets: Duplex[] = [];
   private readonly options: DialOptions;
@@ -112,7 +117,7 @@ export class Attempt {
               phase: this.phase,
               hopIndex: this.hopIndex,
               hop: this.options.hops[this.hopIndex]?.url,
-              message: `unexpected failure at hop ${this.hopIndex + 1}: ${error instanceof Error ? error.message : String(error)}`,
+              message: `unexpected failure at hop ${hopNumber(this.options, this.hopIndex)}: ${error instanceof Error ? error.message : String(error)}`,
               cause: error,
             });
       this.teardown();
@@ -131,7 +136,7 @@ export class Attempt {
     const index = this.hopIndex;
     const hop = hops[index];
     const state = this.progress?.() ?? { phase: this.phase, awaitingDest: false };
-    const label = `hop ${index + 1} (${hop?.url})`;
+    const label = `hop ${hopNumber(this.options, index)} (${hop?.url})`;
     const ms = Math.round(limit);
     const within = which === 'hop' ? `the per-hop limit of ${ms} ms` : `the overall limit of ${ms} ms`;
     if (state.awaitingDest && this.phase === 'handshake') {
@@ -143,7 +148,10 @@ export class Attempt {
           hopIndex: index + 1,
           hop: next.url,
           target: formatTarget(next),
-          message: `timed out reaching hop ${index + 2} (${next.url}) through ${label} within ${within}: the port of hop ${index + 2} is probably filtered by a firewall between them (or ${label} is stalled)`,
+          stage: 'tcp',
+          replyStarted: false,
+          reason: 'silent',
+          message: `timed out reaching hop ${hopNumber(this.options, index + 1)} (${next.url}) through ${label} within ${within}: the port of hop ${hopNumber(this.options, index + 1)} is probably filtered by a firewall between them (or ${label} is stalled)`,
         });
       }
       return new ChainError({
@@ -152,19 +160,29 @@ export class Attempt {
         hopIndex: index,
         hop: hop?.url,
         target: formatTarget(target),
+        stage: state.stage ?? 'request',
+        replyStarted: false,
+        reason: 'silent',
         message: `${label} did not report a connection to the target ${formatTarget(target)} within ${within}: the target's port is probably filtered (or the proxy is stalled)`,
       });
     }
+    const stage = state.stage ?? (state.phase === 'tcp' || state.phase === 'tls' ? state.phase : 'request');
+    const replyStarted = state.replyStarted ?? false;
     const hint =
-      state.phase === 'tcp'
+      stage === 'tcp'
         ? ': the port is probably filtered by a firewall (silently dropped)'
-        : ': the proxy accepted the connection but stopped answering';
+        : replyStarted
+          ? ': the proxy began to answer, then stopped'
+          : `: the connection is up but the ${stage === 'tls' ? 'TLS hello' : `${stage} message`} got no answer`;
     return new ChainError({
       code: 'HOP_TIMEOUT',
       phase: state.phase,
       hopIndex: index,
       hop: hop?.url,
-      message: `timed out at ${label} during ${state.phase} within ${within}${hint}`,
+      stage,
+      replyStarted,
+      reason: 'silent',
+      message: `timed out at ${label} during ${stage === 'tcp' || stage === 'tls' ? stage : `the ${stage}`} within ${within}${hint}`,
     });
   }
 
@@ -178,7 +196,7 @@ export class Attempt {
         phase: this.phase,
         hopIndex: this.hopIndex,
         hop: hop?.url,
-        message: `aborted at hop ${this.hopIndex + 1} (${hop?.url}) during ${this.phase}`,
+        message: `aborted at hop ${hopNumber(this.options, this.hopIndex)} (${hop?.url}) during ${this.phase}`,
         cause: reason instanceof Error ? reason : undefined,
       }),
     );

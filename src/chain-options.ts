@@ -109,11 +109,29 @@ export function resolveChainOptions(
 export function positive(value: number | undefined, fallback: number, name: string, zeroOk = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroOk)) {
-    throw invalid(
+    throw invalidOption(
+      name,
       `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, got ${describeValue(value)}`,
     );
   }
   return value;
+}
+
+/**
+ * An INVALID_CONFIG that names the option as a typed field, so that a caller that set it
+ * from elsewhere (an environment variable) can say so without reading the message.
+ */
+export class OptionError extends ChainError {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super({ code: 'INVALID_CONFIG', phase: 'config', message });
+  }
+}
+
+function invalidOption(option: string, message: string): OptionError {
+  return new OptionError(option, message);
 }
 
 function dnsMode(value: unknown): DnsMode {
@@ -132,7 +150,8 @@ function chainMode(value: unknown): ChainMode {
 function lengthOf(value: unknown, hopCount: number): number {
   if (value === undefined) return DEFAULTS.chainLength;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > hopCount) {
-    throw invalid(
+    throw invalidOption(
+      'chainLength',
       `chainLength must be a whole number from 1 to the number of hops (${hopCount}), got ${describeValue(value)}`,
     );
   }

@@ -3,6 +3,7 @@
  * dispatcher, `serve` and the CLI all sit on it.
  */
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { ChainSocket, type ChainSocketOptions } from './adapters/chain-socket.js';
@@ -213,7 +214,7 @@ export class Chain {
           },
           deadline: performance.now() + remainingMs,
           prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
-          dial: (hops, trace, attemptMs) => {
+          dial: (hops, trace, attemptMs, positions) => {
             const last = hops[hops.length - 1] as Hop;
             return dial({
               hops,
@@ -228,6 +229,7 @@ export class Chain {
               pipelineMemory: this.#pipelineMemory,
               h2Sessions: this.#h2Sessions,
               auth: this.#auth,
+              positions,
             });
           },
         }),
@@ -358,6 +360,34 @@ export class Chain {
    */
   stats(): ChainStats {
     return this.#stats.snapshot();
+  }
+
+  /**
+   * One attempt through exactly the hops at `positions` (indices into `chain.hops`, in that
+   * order): no mode, failover or retry. With a `target`, a tunnel to it; without, a
+   * connection to the last of those hops itself (TCP, and TLS for https://, no handshake).
+   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors count hops in
+   * `positions`, not in `chain.hops`.
+   */
+  connectThrough(
+    positions: readonly number[],
+    target: TargetInput | undefined,
+    options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  ): Promise<Duplex> {
+    const hops = positions.map((position) => this.hops[position] as Hop);
+    const last = hops[hops.length - 1];
+    const dest = target === undefined ? undefined : parseTarget(target);
+    return dial({
+      hops,
+      target: dest ?? { host: last?.host ?? '', port: last?.port ?? 0 },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      hopTimeoutMs: Math.min(options.timeoutMs, this.options.hopTimeoutMs),
+      tls: this.#tls,
+      stopAtLastHop: dest === undefined,
+      positions,
+      auth: this.#auth,
+    });
   }
 
   /** The hops, passwords redacted. */

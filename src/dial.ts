@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Attempt } from './attempt.js';
+import { Attempt, hopNumber } from './attempt.js';
 import { ChainError } from './errors.js';
 import { releaseStream } from './io/read-until.js';
 import { type PipelineMemory, type PipelineMode, runLength, wantsPipelining } from './pipeline.js';
@@ -53,6 +53,11 @@ export interface DialOptions {
   h2Sessions?: H2Sessions | undefined;
   /** Told when a pipelined run is written and when its last reply is in (pipeline-auto.ts). */
   watch?: RunWatch | undefined;
+  /**
+   * Where each of `hops` sits in the list the user wrote (0-based), for the hop numbers in
+   * messages when a mode dialed only some hops. Errors' `hopIndex` stays an index into `hops`.
+   */
+  positions?: readonly number[] | undefined;
 }
 
 export interface RunWatch {
@@ -82,12 +87,13 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
       message: 'a chain needs at least one hop',
       phase: 'config',
     });
-  checkNames(hops, target);
+  checkNames(hops, target, (index) => hopNumber(options, index));
   const attempt = new Attempt(options);
   const contextFor = (index: number): HopContext => {
     const next = hops[index + 1];
     return {
       index,
+      label: (i) => hopNumber(options, i),
       hop: hops[index] as Hop,
       dest: next ? { host: next.host, port: next.port } : target,
       next,
@@ -124,14 +130,22 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
         ? h2.stream
         : h2?.kind === 'http1'
           ? h2.socket
-          : await step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s)));
+          : await step(0, 'tcp', () => dialTcp(first, 0, (s) => attempt.track(s), hopNumber(options, 0)));
     for (let index = h2?.kind === 'h2' ? 1 : 0; index < hops.length; index++) {
       const hop = hops[index] as Hop;
       if (index > 0) attempt.startHop(index);
       if (hop.protocol === 'https' && !(index === 0 && h2?.kind === 'http1')) {
         const below = socket;
         socket = await step(index, 'tls', () =>
-          wrapTls(below, hop, index, options.tls, (s) => attempt.track(s)),
+          wrapTls(
+            below,
+            hop,
+            index,
+            options.tls,
+            (s) => attempt.track(s),
+            (read) => attempt.setProgress(read),
+            hopNumber(options, index),
+          ),
         );
       }
       const next = hops[index + 1];
@@ -163,20 +177,20 @@ async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duple
 }
 
 /** A plain socks4:// hop can only be asked for an IP address. */
-function checkNames(hops: readonly Hop[], target: Target): void {
+function checkNames(hops: readonly Hop[], target: Target, label: (index: number) => number): void {
   hops.forEach((hop, index) => {
     if (hop.protocol !== 'socks4') return;
     const next = hops[index + 1];
     const dest = next ? { host: next.host, port: next.port } : target;
     if (isIP(dest.host)) return;
-    const what = next ? `hop ${index + 2} (${next.url})` : `the target ${formatTarget(dest)}`;
+    const what = next ? `hop ${label(index + 1)} (${next.url})` : `the target ${formatTarget(dest)}`;
     throw new ChainError({
       code: 'INVALID_CONFIG',
       phase: 'config',
       hopIndex: index,
       hop: hop.url,
       target: formatTarget(dest),
-      message: `hop ${index + 1} (${hop.url}) is plain SOCKS4, which cannot carry the host name of ${what}: use socks4a:// (the proxy resolves it) or dns: 'local' (resolve it here)`,
+      message: `hop ${label(index)} (${hop.url}) is plain SOCKS4, which cannot carry the host name of ${what}: use socks4a:// (the proxy resolves it) or dns: 'local' (resolve it here)`,
     });
   });
 }

@@ -4,7 +4,8 @@
  * hop is involved) with nothing left open.
  */
 import net from 'node:net';
-import { ChainError } from './errors.js';
+import { ICMP_ERRNOS } from './blame.js';
+import { ChainError, type FailureReason } from './errors.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
 
 export interface DirectOptions {
@@ -22,16 +23,18 @@ export async function connectDirect(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { signal } = options;
   return new Promise((resolve, reject) => {
-    const fail = (code: ChainError['code'], message: string, cause?: unknown) => {
+    const fail = (code: ChainError['code'], message: string, cause?: unknown, reason?: FailureReason) => {
       cleanup();
       socket.destroy();
-      reject(new ChainError({ code, phase: 'tcp', target: where, message, cause }));
+      reject(new ChainError({ code, phase: 'tcp', target: where, message, cause, reason }));
     };
     const onAbort = () => fail('ABORTED', `aborted while connecting directly to ${where}`);
     const onTimeout = () =>
       fail(
         'TARGET_UNREACHABLE',
         `timed out connecting directly to ${where} (NO_PROXY) within ${timeoutMs} ms: the port is probably filtered`,
+        undefined,
+        'timeout',
       );
     const onError = (error: NodeJS.ErrnoException) => {
       const dns = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EAI_FAIL';
@@ -39,6 +42,11 @@ export async function connectDirect(
         dns ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
         `cannot connect directly to ${where} (NO_PROXY): ${error.code ?? error.message}`,
         error,
+        error.code === 'ECONNREFUSED'
+          ? 'refused'
+          : ICMP_ERRNOS.has(error.code ?? '')
+            ? 'unreachable'
+            : undefined,
       );
     };
     const onConnect = () => {

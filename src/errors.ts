@@ -25,12 +25,45 @@ export type ChainErrorCode = (typeof ERROR_CODES)[number];
 /** Where in an attempt the failure happened. */
 export type Phase = 'config' | 'tcp' | 'tls' | 'auth' | 'handshake';
 
+/**
+ * Where the exchange with the blamed hop stopped: reaching its port (`tcp`), the TLS hello
+ * of an https hop, the SOCKS5 method `greeting`, the credentials exchange (`auth`: RFC 1929,
+ * or an HTTP 407), the connect `request` before a readable answer, or its `reply` (the hop
+ * answered the request, and the answer is the failure).
+ */
+export type Stage = 'tcp' | 'tls' | 'greeting' | 'auth' | 'request' | 'reply';
+
+/**
+ * A typed detail the code alone does not carry, for consumers that must tell causes apart
+ * without reading messages: how a destination failed as reported by a hop (`refused`,
+ * `unreachable`, `timeout`, `failed`), how a hop stopped talking (`closed`, `reset`, `silent`),
+ * or what kind of answer it gave (`wrong-protocol`, `no-acceptable-method`, `method-not-allowed`,
+ * `userid`, `malformed`).
+ */
+export type FailureReason =
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'failed'
+  | 'closed'
+  | 'reset'
+  | 'silent'
+  | 'wrong-protocol'
+  | 'malformed'
+  | 'no-acceptable-method'
+  | 'method-not-allowed'
+  | 'userid';
+
 export interface ChainErrorInit {
   code: ChainErrorCode;
   message: string;
   hopIndex?: number;
   hop?: string;
   phase: Phase;
+  /** Defaults from the phase: config/tcp/tls as they are, auth → auth, handshake → request. */
+  stage?: Stage | undefined;
+  replyStarted?: boolean | undefined;
+  reason?: FailureReason | undefined;
   /** The destination being reached when it failed: the next hop or the final target. */
   target?: string;
   /** The proxy's own words, e.g. `HTTP 407 Proxy Authentication Required` or `SOCKS5 reply 0x02`. */
@@ -46,6 +79,11 @@ export class ChainError extends Error {
   readonly phase: Phase;
   readonly target: string | undefined;
   readonly reply: string | undefined;
+  /** Where the exchange with the blamed hop stopped; undefined for config errors and aborts. */
+  readonly stage: Stage | undefined;
+  /** Whether any byte of the blamed hop's answer arrived at that stage. */
+  readonly replyStarted: boolean;
+  readonly reason: FailureReason | undefined;
 
   constructor(init: ChainErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: safeCause(init.cause) });
@@ -55,6 +93,9 @@ export class ChainError extends Error {
     this.phase = init.phase;
     this.target = init.target;
     this.reply = init.reply;
+    this.stage = init.stage ?? defaultStage(init.phase, init.code);
+    this.replyStarted = init.replyStarted ?? init.reply !== undefined;
+    this.reason = init.reason;
   }
 
   toJSON(): Record<string, unknown> {
@@ -67,8 +108,25 @@ export class ChainError extends Error {
       phase: this.phase,
       target: this.target,
       reply: this.reply,
+      stage: this.stage,
+      replyStarted: this.replyStarted,
+      reason: this.reason,
+      causeCode: causeCode(this.cause),
     };
   }
+}
+
+function defaultStage(phase: Phase, code: ChainErrorCode): Stage | undefined {
+  if (phase === 'config' || code === 'ABORTED') return undefined;
+  if (phase === 'handshake') return 'request';
+  return phase;
+}
+
+/** The errno-style code of a cause (`ECONNREFUSED`, `CERT_HAS_EXPIRED`), for JSON. */
+function causeCode(cause: unknown): string | undefined {
+  if (cause instanceof ChainError) return cause.code;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export function isChainError(value: unknown): value is ChainError {

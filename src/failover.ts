@@ -24,8 +24,13 @@ export interface FailoverOptions {
   deadline: number;
   /** Rewrites the chosen hops before dialing (dns: 'local' resolves some names). */
   prepare?(hops: readonly Hop[]): Promise<readonly Hop[]>;
-  /** Dials exactly these hops within `timeoutMs`. */
-  dial(hops: readonly Hop[], trace: TraceEntry[], timeoutMs: number): Promise<Duplex>;
+  /** Dials exactly these hops within `timeoutMs`; `positions` name them in messages. */
+  dial(
+    hops: readonly Hop[],
+    trace: TraceEntry[],
+    timeoutMs: number,
+    positions: readonly number[],
+  ): Promise<Duplex>;
   /** Told of each attempt once it ends: hops as positions, timings, the error if it failed. */
   onAttempt?(positions: readonly number[], trace: readonly TraceEntry[], error: ChainError | undefined): void;
 }
@@ -53,13 +58,13 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
     try {
       const dialed = options.prepare ? await options.prepare(chosen) : chosen;
       try {
-        const socket = await options.dial(dialed, trace, Math.max(1, Math.ceil(left)));
+        const socket = await options.dial(dialed, trace, Math.max(1, Math.ceil(left)), positions);
         for (const position of positions) selector.markUp(position);
         succeeded = true;
         return { socket, positions };
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
-        last = renumber(error, positions, dialed);
+        last = renumber(error, positions);
         failure = last;
         // The proxy closed the connection on its Digest challenge: open the tunnel once
         // more, now that the challenge is known.
@@ -87,34 +92,25 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
 }
 
 /**
- * The same error with hop numbers counted in chain.hops: `hopIndex`, and the "hop N (url)"
- * mentions in the message (matched with their URL, so nothing else is touched).
+ * The same error with `hopIndex` counted in chain.hops. Its message already names hops by
+ * their place in chain.hops (dial was given the positions), so no text is rewritten.
  */
-export function renumber(
-  error: ChainError,
-  positions: readonly number[],
-  dialed: readonly Hop[],
-): ChainError {
+export function renumber(error: ChainError, positions: readonly number[]): ChainError {
   const hopIndex = error.hopIndex >= 0 ? (positions[error.hopIndex] ?? error.hopIndex) : error.hopIndex;
-  const message = error.message.replace(/hop (\d+) \(/g, (text, n: string, offset: number) => {
-    const index = Number(n) - 1;
-    const hop = dialed[index];
-    const position = positions[index];
-    if (!hop || position === undefined) return text;
-    return error.message.startsWith(hop.url, offset + text.length) ? `hop ${position + 1} (` : text;
-  });
-  if (hopIndex === error.hopIndex && message === error.message) return error;
-  const copy = new ChainError({
+  if (hopIndex === error.hopIndex) return error;
+  return new ChainError({
     code: error.code,
-    message,
+    message: error.message,
     hopIndex,
     hop: error.hop,
     phase: error.phase,
+    stage: error.stage,
+    replyStarted: error.replyStarted,
+    reason: error.reason,
     target: error.target,
     reply: error.reply,
     cause: error.cause,
   });
-  return copy;
 }
 
 function exhausted(
@@ -136,6 +132,9 @@ function exhausted(
     hopIndex: last.hopIndex,
     hop: last.hop,
     phase: last.phase,
+    stage: last.stage,
+    replyStarted: last.replyStarted,
+    reason: last.reason,
     target: last.target,
     reply: last.reply,
     cause: last.cause,

@@ -1,6 +1,7 @@
 export { ChainSocket, type ChainSocketOptions } from './adapters/chain-socket.js';
 export { ChainDispatcher, type ChainDispatcherOptions } from './adapters/dispatcher.js';
 export { ChainAgent, type ChainAgentOptions } from './adapters/http-agent.js';
+export { type Blame, blame, CAUSES, type Cause, type Link, linkLabel, type Side } from './blame.js';
 export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
 export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
@@ -9,7 +10,15 @@ export { CHANNELS, type TunnelInfo } from './diagnostics.js';
 export type { TraceEntry } from './dial.js';
 export { connectDirect, type DirectOptions } from './direct.js';
 export type { DnsMode } from './dns.js';
-export { ChainError, type ChainErrorCode, ERROR_CODES, isChainError, type Phase } from './errors.js';
+export {
+  ChainError,
+  type ChainErrorCode,
+  ERROR_CODES,
+  type FailureReason,
+  isChainError,
+  type Phase,
+  type Stage,
+} from './errors.js';
 export type { HealthCheckOptions, HealthEvent } from './health.js';
 export type {
   AuthScheme,

@@ -11,6 +11,7 @@
  * next connections leave it out while enough other hops are left, so they don't wait on it
  * again. Strict mode has no choice to make, so it keeps no such record.
  */
+import { blame } from './blame.js';
 import type { ChainError } from './errors.js';
 
 export const CHAIN_MODES = ['strict', 'dynamic', 'random', 'round_robin'] as const;
@@ -131,22 +132,9 @@ export class HopSelector {
 /**
  * Whether a failure says the hop at `error.hopIndex` is down (unreachable, silent, not
  * speaking its protocol), as opposed to the hop working and refusing us (credentials, rules)
- * or the target being the problem: only the former makes a mode skip the hop.
+ * or the target being the problem: only the former makes a mode skip the hop. blame.ts
+ * decides, as it does for probe and serve.
  */
 export function isHopDown(error: ChainError, lastIndex: number, target: string | undefined): boolean {
-  if (error.hopIndex < 0) return false;
-  switch (error.code) {
-    case 'HOP_UNREACHABLE':
-    case 'TLS_FAILED':
-    case 'PROTOCOL_ERROR':
-      return true;
-    case 'DNS_FAILED':
-      // The name of a hop that does not resolve; at the last hop's handshake it is the target's.
-      return error.phase === 'tcp';
-    case 'HOP_TIMEOUT':
-      // "the last hop did not report a connection to the target": the target is filtered.
-      return !(error.hopIndex === lastIndex && error.phase === 'handshake' && error.target === target);
-    default:
-      return false;
-  }
+  return blame(error, { hopCount: lastIndex + 1, finalTarget: target }).hopDown;
 }

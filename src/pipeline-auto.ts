@@ -122,7 +122,8 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
         first.done = true;
         first.error = error;
         if (settled) return;
-        if (!hedged && running && error instanceof ChainError && earlyBytesMayCause(error)) hedge(running);
+        if (!hedged && running && error instanceof ChainError && earlyBytesMayCause(error, options.hops))
+          hedge(running);
         if (!hedged || second.done) lose(second.error ?? error);
       },
     );
@@ -149,9 +150,12 @@ function link(parent: AbortSignal | undefined, child: AbortController): () => vo
  * out of place (PROTOCOL_ERROR), or a 407 challenge it could not get answered in a pipelined
  * write. A well-formed refusal (denied, unreachable, a SOCKS auth failure) stands as it is.
  */
-function earlyBytesMayCause(error: ChainError): boolean {
+function earlyBytesMayCause(error: ChainError, hops: readonly Hop[]): boolean {
   if (error.code === 'HOP_TIMEOUT' || error.code === 'PROTOCOL_ERROR') return true;
+  const protocol = hops[error.hopIndex]?.protocol;
   return (
-    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') && /^HTTP 407/.test(error.reply ?? '')
+    (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') &&
+    (protocol === 'http' || protocol === 'https') &&
+    error.replyStarted
   );
 }

@@ -117,11 +117,12 @@ export function parseHops(input: string | readonly HopInput[]): Hop[] {
   return items.map((item, index) => parseHop(item, index));
 }
 
-export function parseHop(input: HopInput, index = 0): Hop {
+/** `name`: how messages call the hop (`hop 2`, or `the proxy URL` for a single one from a variable). */
+export function parseHop(input: HopInput, index = 0, name = `hop ${index + 1}`): Hop {
   if (isHop(input)) return input;
-  if (typeof input === 'string') return parseHopUrl(input, index);
-  if (input && typeof input === 'object') return fromSpec(input, index);
-  throw configError(`hop ${index + 1} must be a URL string or a hop object`, index);
+  if (typeof input === 'string') return parseHopUrl(input, index, name);
+  if (input && typeof input === 'object') return fromSpec(input, index, name);
+  throw configError(`${name} must be a URL string or a hop object`, index);
 }
 
 function isHop(value: unknown): value is Hop {
@@ -138,7 +139,7 @@ function userinfoHint(url: string): string {
   return '. A user name or password with reserved characters must be percent-encoded: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25 (encodeURIComponent does it)';
 }
 
-function parseHopUrl(raw: string, index: number): Hop {
+function parseHopUrl(raw: string, index: number, name: string): Hop {
   const text = raw.trim();
   const safe = redactUrl(text);
   // curl's rule: a proxy without a scheme is an HTTP proxy.
@@ -147,13 +148,13 @@ function parseHopUrl(raw: string, index: number): Hop {
   try {
     url = new URL(withScheme);
   } catch {
-    throw configError(`hop ${index + 1} is not a valid URL: ${safe}${userinfoHint(withScheme)}`, index, safe);
+    throw configError(`${name} is not a valid URL: ${safe}${userinfoHint(withScheme)}`, index, safe);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   const protocol = Object.hasOwn(SCHEMES, scheme) ? SCHEMES[scheme] : undefined;
   if (!protocol) {
     throw configError(
-      `hop ${index + 1} has unsupported scheme "${scheme}:" (use http, https, socks4, socks4a, socks5, socks5h): ${safe}`,
+      `${name} has unsupported scheme "${scheme}:" (use http, https, socks4, socks4a, socks5, socks5h): ${safe}`,
       index,
       safe,
     );
@@ -161,46 +162,43 @@ function parseHopUrl(raw: string, index: number): Hop {
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
     // An '@' after the authority: a password with / ? or # that ended the authority early.
     const hint = `${url.pathname}${url.search}${url.hash}`.includes('@') ? userinfoHint(withScheme) : '';
-    throw configError(
-      `hop ${index + 1} must not have a path, query or fragment: ${safe}${hint}`,
-      index,
-      safe,
-    );
+    throw configError(`${name} must not have a path, query or fragment: ${safe}${hint}`, index, safe);
   }
   return fromSpec(
     {
       protocol,
       host: unbracket(url.hostname),
       port: url.port === '' ? undefined : Number(url.port),
-      username: url.username === '' ? undefined : decode(url.username, index, safe),
-      password: url.password === '' ? undefined : decode(url.password, index, safe),
+      username: url.username === '' ? undefined : decode(url.username, index, safe, name),
+      password: url.password === '' ? undefined : decode(url.password, index, safe, name),
     },
     index,
+    name,
   );
 }
 
-function decode(part: string, index: number, safe: string): string {
+function decode(part: string, index: number, safe: string, name: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw configError(`hop ${index + 1} has a badly percent-encoded user or password: ${safe}`, index, safe);
+    throw configError(`${name} has a badly percent-encoded user or password: ${safe}`, index, safe);
   }
 }
 
-function fromSpec(spec: HopSpec, index: number): Hop {
+function fromSpec(spec: HopSpec, index: number, hopName: string): Hop {
   if (spec.auth?.password !== undefined) {
     // Checked before anything could echo it; parseHopAuth checks the rest.
     if (typeof spec.auth.password !== 'string')
-      throw configError(`hop ${index + 1}: auth.password must be a string`, index);
+      throw configError(`${hopName}: auth.password must be a string`, index);
   }
   for (const key of ['protocol', 'host', 'username', 'password', 'userId', 'servername'] as const) {
     const value = spec[key];
     if (value !== undefined && typeof value !== 'string') {
-      throw configError(`hop ${index + 1}: ${key} must be a string`, index);
+      throw configError(`${hopName}: ${key} must be a string`, index);
     }
   }
   if (spec.port !== undefined && typeof spec.port !== 'number') {
-    throw configError(`hop ${index + 1}: port must be a number`, index);
+    throw configError(`${hopName}: port must be a number`, index);
   }
   const name = String(spec.protocol).toLowerCase();
   const protocol = Object.hasOwn(SCHEMES, name) ? SCHEMES[name] : undefined;
@@ -211,16 +209,15 @@ function fromSpec(spec: HopSpec, index: number): Hop {
   const url = protocol
     ? buildUrl(protocol, host, port, username, password)
     : `${String(spec.protocol)}://${host}`;
-  if (!protocol)
-    throw configError(`hop ${index + 1} has unsupported protocol "${spec.protocol}"`, index, url);
+  if (!protocol) throw configError(`${hopName} has unsupported protocol "${spec.protocol}"`, index, url);
   if (host === '' || /[\s/?#@]/.test(host))
-    throw configError(`hop ${index + 1} has no valid host: ${url}`, index, url);
+    throw configError(`${hopName} has no valid host: ${url}`, index, url);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw configError(`hop ${index + 1} has an invalid port (1-65535): ${url}`, index, url);
+    throw configError(`${hopName} has an invalid port (1-65535): ${url}`, index, url);
   }
   if ((protocol === 'socks4' || protocol === 'socks4a') && password !== undefined) {
     throw configError(
-      `hop ${index + 1} is SOCKS4, which has a user id but no password; use socks5:// for user/password: ${url}`,
+      `${hopName} is SOCKS4, which has a user id but no password; use socks5:// for user/password: ${url}`,
       index,
       url,
     );
@@ -230,17 +227,13 @@ function fromSpec(spec: HopSpec, index: number): Hop {
     if (spec[key] !== undefined) Object.assign(tls, { [key]: spec[key] });
   }
   if (spec.pipeline !== undefined && typeof spec.pipeline !== 'boolean') {
-    throw configError(`hop ${index + 1} has an invalid pipeline setting (true or false): ${url}`, index, url);
+    throw configError(`${hopName} has an invalid pipeline setting (true or false): ${url}`, index, url);
   }
   if (spec.http2 !== undefined && spec.http2 !== true && spec.http2 !== false && spec.http2 !== 'auto') {
-    throw configError(
-      `hop ${index + 1} has an invalid http2 setting (true, false or 'auto'): ${url}`,
-      index,
-      url,
-    );
+    throw configError(`${hopName} has an invalid http2 setting (true, false or 'auto'): ${url}`, index, url);
   }
   if (spec.http2 && protocol !== 'https') {
-    throw configError(`hop ${index + 1}: http2 applies to https:// hops only: ${url}`, index, url);
+    throw configError(`${hopName}: http2 applies to https:// hops only: ${url}`, index, url);
   }
   const auth = parseHopAuth(spec.auth, username, index);
   const hop = {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real proxy servers the test bed runs (Debian/Ubuntu, apt-get) and the
-# system user dante's username auth checks. Idempotent: does nothing when all is present.
+# system users: the one dante's username auth checks, and one per proxy of the firewall lab
+# (scripts/testbed/lab), so that a netfilter rule can name a link by its socket's owner.
+# Idempotent: does nothing when all is present.
 # Usage: install.sh [--check]   (--check: only report what is missing; exit 1 if anything is)
 set -euo pipefail
 CHECK_ONLY=0
@@ -15,10 +17,12 @@ PACKAGES=(
   nghttp2-proxy                                                          # nghttpx: HTTP/2 proxy (test/interop/http2.test.ts)
   krb5-kdc krb5-admin-server krb5-user                                   # Negotiate test: MIT KDC, kadmin.local, kinit
   prometheus                                                             # promtool: parses serve --status metrics in tests
-  mitmproxy                                                              # mitmdump: a TLS-intercepting hop (interop)
+  nftables iptables mitmproxy iproute2                                   # firewall lab (netns, rules), TLS interceptor (lab, interop)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2
+# The firewall lab runs each proxy under its own user (`meta skuid` / `-m owner` name a link).
+LAB_USERS=(sc-squid sc-dante sc-stunnel sc-mitm)
 
 missing=()
 # One dpkg-query for all packages; a package that was never installed makes it exit 1.
@@ -39,14 +43,20 @@ if getent passwd "$DANTE_USER" >/dev/null 2>&1 && [[ -r /etc/shadow ]]; then
   fi
 fi
 
-if [[ ${#missing[@]} -eq 0 && $user_ok -eq 1 ]]; then
-  echo "testbed install: all packages present, user '$DANTE_USER' ok"
+lab_missing=()
+for u in "${LAB_USERS[@]}"; do
+  getent passwd "$u" >/dev/null 2>&1 || lab_missing+=("$u")
+done
+
+if [[ ${#missing[@]} -eq 0 && $user_ok -eq 1 && ${#lab_missing[@]} -eq 0 ]]; then
+  echo "testbed install: all packages present, users '$DANTE_USER' ${LAB_USERS[*]} ok"
   exit 0
 fi
 
 if [[ $CHECK_ONLY -eq 1 || $(id -u) -ne 0 ]]; then
   [[ ${#missing[@]} -gt 0 ]] && echo "testbed install: missing packages: ${missing[*]}" >&2
   [[ $user_ok -eq 0 ]] && echo "testbed install: system user '$DANTE_USER' (password '$DANTE_PASS') missing or has another password" >&2
+  [[ ${#lab_missing[@]} -gt 0 ]] && echo "testbed install: firewall-lab system users missing: ${lab_missing[*]}" >&2
   [[ $CHECK_ONLY -eq 1 ]] || echo "testbed install: must run as root to fix this (sudo $0)" >&2
   exit 1
 fi
@@ -70,4 +80,8 @@ if [[ $user_ok -eq 0 ]]; then
   echo "$DANTE_USER:$DANTE_PASS" | chpasswd
   echo "testbed install: system user '$DANTE_USER' ready (dante username auth)"
 fi
+for u in "${lab_missing[@]}"; do
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+  echo "testbed install: system user '$u' ready (firewall lab)"
+done
 echo "testbed install: done"

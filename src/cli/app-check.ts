@@ -5,8 +5,8 @@
  * verification.
  */
 import type { Socket } from 'node:net';
+import { afterTunnelRemedy } from '../remedies.js';
 import type { Target } from '../target.js';
-import { targetHint } from './hints.js';
 import {
   hostHeader,
   type PeerCertificate,
@@ -44,8 +44,9 @@ export async function appCheck(socket: Socket, target: Target, options: AppCheck
       const secure = await startTls(socket, target, { ca: options.ca }, options.timeoutMs);
       stream = secure.stream;
       report.tls = secure.peer;
-      verified(secure.peer, target.host);
+      // An issuer other than the one expected says "intercepted" more precisely than "untrusted".
       expectIssuer(secure.peer, options.expectIssuer);
+      verified(secure.peer, target.host);
     }
     const { response } = await sendRequest(
       stream,
@@ -66,8 +67,12 @@ export async function appCheck(socket: Socket, target: Target, options: AppCheck
     report.statusText = response.statusMessage ?? null;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const peer = error instanceof TargetTlsError ? error.peer : null;
-    report.error = { message, hint: targetHint(message, peer) };
+    const tlsError = error instanceof TargetTlsError ? error : undefined;
+    report.error = {
+      message,
+      kind: tlsError?.kind ?? 'no-http',
+      hint: afterTunnelRemedy(tlsError?.kind ?? 'no-http', tlsError?.peer?.issuer),
+    };
   } finally {
     report.ms = roundMs(performance.now() - began);
     stream.destroy();
@@ -78,5 +83,9 @@ export async function appCheck(socket: Socket, target: Target, options: AppCheck
 
 function expectIssuer(peer: PeerCertificate, expected: string | undefined): void {
   if (expected === undefined || peer.issuer.toLowerCase().includes(expected.toLowerCase())) return;
-  throw new TargetTlsError(`the issuer is not the expected one ("${expected}"): ${peer.issuer}`, peer);
+  throw new TargetTlsError(
+    `the issuer is not the expected one ("${expected}"): ${peer.issuer}`,
+    peer,
+    'unexpected-issuer',
+  );
 }

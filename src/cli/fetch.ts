@@ -5,12 +5,13 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Chain } from '../chain.js';
 import type { TraceEntry } from '../dial.js';
+import { afterTunnelRemedy } from '../remedies.js';
 import { formatTarget } from '../target.js';
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs } from './chain-args.js';
 import { parseCommandLine, readCa, runCommand } from './command.js';
 import { buildRequest, describeHeaders, type FetchTarget, parseFetchUrl } from './fetch-request.js';
 import { failureLines } from './format.js';
-import { exitCodeFor, failureKind, hintFor, targetHint } from './hints.js';
+import { exitCodeFor, failureKind, hintFor } from './hints.js';
 import { sendRequest, startTls, TargetTlsError, verified } from './http-exchange.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { version } from './main.js';
@@ -99,14 +100,10 @@ export function run(argv: string[], io: CliIo): Promise<number> {
       return values.fail && status >= 400 ? 22 : EXIT.ok;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const peer = error instanceof TargetTlsError ? error.peer : null;
-      const code = error instanceof TargetTlsError ? 'TARGET_TLS_FAILED' : 'REQUEST_FAILED';
-      io.stderr.write(
-        failureLines(
-          { code, message: `${target.safeUrl}: ${message}`, hint: targetHint(message, peer) },
-          style,
-        ),
-      );
+      const tlsError = error instanceof TargetTlsError ? error : undefined;
+      const code = tlsError ? 'TARGET_TLS_FAILED' : 'REQUEST_FAILED';
+      const hint = afterTunnelRemedy(tlsError?.kind ?? 'no-http', tlsError?.peer?.issuer);
+      io.stderr.write(failureLines({ code, message: `${target.safeUrl}: ${message}`, hint }, style));
       return EXIT.unreachable;
     } finally {
       stream.destroy();
@@ -117,13 +114,10 @@ export function run(argv: string[], io: CliIo): Promise<number> {
 
 function tunnelFailed(chain: Chain, target: FetchTarget, error: unknown, io: CliIo, style: Style): number {
   const failure = asChainError(error);
-  const kind = failureKind(failure, chain.hops.length, formatTarget(target));
-  io.stderr.write(
-    failureLines(
-      { code: failure.code, message: failure.message, hint: hintFor(failure, chain.hops.length) },
-      style,
-    ),
-  );
+  const finalTarget = formatTarget(target);
+  const kind = failureKind(failure, chain.hops.length, finalTarget);
+  const hint = hintFor(failure, chain.hops.length, finalTarget);
+  io.stderr.write(failureLines({ code: failure.code, message: failure.message, hint }, style));
   return exitCodeFor(kind);
 }
 

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
+import type { AfterTunnel } from '../remedies.js';
 import type { Target } from '../target.js';
 
 export interface PeerCertificate {
@@ -33,6 +34,8 @@ export class TargetTlsError extends Error {
   constructor(
     message: string,
     readonly peer: PeerCertificate | null,
+    /** What failed, as a typed fact for the hint (never read back from the message). */
+    readonly kind: Exclude<AfterTunnel, 'no-http'>,
   ) {
     super(message);
   }
@@ -65,6 +68,7 @@ export function startTls(
         new TargetTlsError(
           `TLS to the target failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`,
           null,
+          'tls-failed',
         ),
       );
     };
@@ -83,10 +87,15 @@ export function verified(peer: PeerCertificate, host: string): void {
     throw new TargetTlsError(
       `the certificate of ${host} is not trusted (${peer.authorizationError}); issuer: ${peer.issuer}`,
       peer,
+      'untrusted',
     );
   }
   if (!peer.hostnameMatch) {
-    throw new TargetTlsError(`the certificate is not for ${host} (subject: ${peer.subject})`, peer);
+    throw new TargetTlsError(
+      `the certificate is not for ${host} (subject: ${peer.subject})`,
+      peer,
+      'wrong-name',
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * (a grid of hosts by ports with --ports), then the error and hint lines.
  */
 import type { Chain } from '../chain.js';
+import type { Diagnosis } from './diagnose.js';
 import { failureLines } from './format.js';
 import type { AppReport, AuthState, HopReport, TargetReport } from './probe-report.js';
 import type { Style } from './style.js';
@@ -46,11 +47,36 @@ export function renderOne(chain: Chain, report: TargetReport, style: Style): str
     `  times in ms. "via N": reached inside hop N's handshake, so it is part of that time; auth is part of the handshake.\n`,
   );
   out += '\n';
-  if (report.error) out += failureLines(report.error, style, '  ');
+  if (report.error && report.diagnosis) out += errorAndDiagnosis(report.error, report.diagnosis, style);
+  else if (report.error) out += failureLines(report.error, style, '  ');
   else if (report.direct) {
     out += `  ${style.yellow('direct')}: NO_PROXY (or no proxy for this scheme) sends ${report.target} around the chain; connected in ${formatMs(report.totalMs)} ms\n`;
   } else out += `  ${style.green('ok')}: tunnel to ${report.target} up in ${formatMs(report.totalMs)} ms\n`;
-  if (report.app) out += appLines(report.app, style);
+  if (report.app) out += appLines(report.app, style, report.diagnosis);
+  return out;
+}
+
+/** The error line, then the diagnosis (its remedy is the hint). */
+function errorAndDiagnosis(
+  error: { code: string; message: string },
+  diagnosis: Diagnosis,
+  style: Style,
+): string {
+  return `  ${style.red(`error: ${error.code}`)}: ${error.message}\n${diagnosisLines(diagnosis, style)}`;
+}
+
+/**
+ * `link: this machine → hop 1`, `cause: credentials-blocked`, one `evidence:` line per step
+ * (`what was tried → what came back (N ms)`), `remedy: …`.
+ */
+export function diagnosisLines(diagnosis: Diagnosis, style: Style): string {
+  let out = `  ${style.yellow('link:')} ${diagnosis.link.label}\n`;
+  out += `  ${style.yellow('cause:')} ${diagnosis.cause}\n`;
+  for (const item of diagnosis.evidence) {
+    const ms = item.ms === null ? '' : ` (${formatMs(item.ms)} ms)`;
+    out += `  ${style.dim('evidence:')} ${item.step} → ${item.result}${ms}\n`;
+  }
+  out += `  ${style.yellow('remedy:')} ${diagnosis.remedy}\n`;
   return out;
 }
 
@@ -76,7 +102,8 @@ function hopRow(hop: HopReport, style: Style): string[] {
   ];
 }
 
-function appLines(app: AppReport, style: Style): string {
+/** With a diagnosis, its lines follow the error (its remedy is the hint: said once). */
+function appLines(app: AppReport, style: Style, diagnosis: Diagnosis | null): string {
   let out = '';
   if (app.status !== null) {
     out += `  app check: HEAD over ${app.scheme} answered ${app.status} ${app.statusText ?? ''} in ${formatMs(app.ms)} ms\n`;
@@ -86,7 +113,9 @@ function appLines(app: AppReport, style: Style): string {
       app.tls.authorized && app.tls.hostnameMatch ? style.green('trusted') : style.red('NOT trusted');
     out += `  certificate: ${trust}; subject ${app.tls.subject}; issuer ${app.tls.issuer}; valid to ${app.tls.validTo}\n`;
   }
-  if (app.error) out += failureLines({ code: 'APP_CHECK_FAILED', ...app.error }, style, '  ');
+  if (app.error && diagnosis)
+    out += errorAndDiagnosis({ code: 'APP_CHECK_FAILED', ...app.error }, diagnosis, style);
+  else if (app.error) out += failureLines({ code: 'APP_CHECK_FAILED', ...app.error }, style, '  ');
   return out;
 }
 
@@ -162,10 +191,11 @@ function cell(report: TargetReport, style: Style): string {
   if (report.status === 'app-failed') return style.red('app-failed');
   if (!error) return report.status;
   if (report.status === 'unreachable') {
-    if (error.code === 'DNS_FAILED') return style.red('no-dns');
-    if (error.code === 'HOP_TIMEOUT' || /timeout|TTL|504/i.test(error.reply ?? ''))
-      return style.red('filtered');
-    if (/refused/i.test(error.reply ?? error.message)) return style.red('refused');
+    // From the diagnosis (typed facts), never from the proxy's words.
+    const cause = report.diagnosis?.cause;
+    if (cause === 'dns-failed' || error.code === 'DNS_FAILED') return style.red('no-dns');
+    if (cause === 'target-filtered') return style.red('filtered');
+    if (error.reason === 'refused') return style.red('refused');
     return style.red('unreachable');
   }
   if (error.code === 'PROXY_DENIED' && error.target === report.target) return style.red('denied');

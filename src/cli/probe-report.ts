@@ -5,10 +5,14 @@
  * through hop k-1's handshake, so its TCP time is inside that handshake and is not
  * reported separately (tcpMs null, reachedThrough k-1).
  */
+
+import { errnoOf } from '../blame.js';
 import type { Chain } from '../chain.js';
 import type { TraceEntry } from '../dial.js';
-import { ChainError, type ChainErrorCode, type Phase } from '../errors.js';
+import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
+import type { AfterTunnel } from '../remedies.js';
 import type { HopProtocol } from '../url.js';
+import type { Diagnosis } from './diagnose.js';
 import { exitCodeFor, type FailureKind, failureKind, hintFor } from './hints.js';
 import type { PeerCertificate } from './http-exchange.js';
 import { EXIT } from './io.js';
@@ -35,6 +39,11 @@ export interface HopReport {
 export interface ErrorReport {
   code: ChainErrorCode;
   phase: Phase;
+  stage: Stage | null;
+  replyStarted: boolean;
+  reason: FailureReason | null;
+  /** The errno-style code of the underlying error (ECONNREFUSED, EHOSTUNREACH, CERT_HAS_EXPIRED). */
+  causeCode: string | null;
   hopIndex: number;
   hop: string | null;
   target: string | null;
@@ -50,7 +59,7 @@ export interface AppReport {
   statusText: string | null;
   ms: number | null;
   tls: PeerCertificate | null;
-  error: { message: string; hint: string } | null;
+  error: { message: string; kind: AfterTunnel; hint: string } | null;
 }
 
 export type TargetStatus = 'reachable' | 'unreachable' | 'hop-failed' | 'app-failed' | 'invalid';
@@ -67,6 +76,8 @@ export interface TargetReport {
   hops: HopReport[];
   error: ErrorReport | null;
   app: AppReport | null;
+  /** null when the target is reachable (docs/cli.md, Diagnosis). */
+  diagnosis: Diagnosis | null;
 }
 
 const STATUS: Record<FailureKind, TargetStatus> = {
@@ -92,10 +103,7 @@ export function buildReport(
   };
   // The hops the tunnel went through, in order: every hop of a strict chain, fewer when the
   // chain routes by scheme or picks hops (modes). A failing step leaves no trace entry.
-  const path = [...new Set(trace.map((entry) => entry.hopIndex))];
-  if (failure && kind !== 'config' && failure.hopIndex >= 0 && !path.includes(failure.hopIndex)) {
-    path.push(failure.hopIndex);
-  }
+  const path = attemptPath(trace, failure);
   // The hop that failed; after a "could not reach hop k" from hop k-1, hop k itself.
   const failedAt = failure && kind === 'hop' ? failure.hopIndex : -1;
   // A hop whose reply reported on its destination (the next hop, or the target) got past
@@ -138,9 +146,28 @@ export function buildReport(
     direct,
     totalMs: roundMs(totalMs),
     hops,
-    error: failure ? errorReport(failure, chain.hops.length) : null,
+    error: failure ? errorReport(failure, chain.hops.length, target.text) : null,
     app: null,
+    diagnosis: null,
   };
+}
+
+/**
+ * The hops the tunnel went through, in order: every hop of a strict chain, fewer when the
+ * chain routes by scheme or picks hops (modes). A failing step leaves no trace entry, so the
+ * failing hop is added.
+ */
+export function attemptPath(trace: readonly TraceEntry[], failure: ChainError | undefined): number[] {
+  const path = [...new Set(trace.map((entry) => entry.hopIndex))];
+  if (
+    failure &&
+    failure.code !== 'INVALID_CONFIG' &&
+    failure.hopIndex >= 0 &&
+    !path.includes(failure.hopIndex)
+  ) {
+    path.push(failure.hopIndex);
+  }
+  return path;
 }
 
 function authState(
@@ -156,16 +183,20 @@ function authState(
   return completed || answered ? 'accepted' : 'unknown';
 }
 
-export function errorReport(error: ChainError, hopCount: number): ErrorReport {
+export function errorReport(error: ChainError, hopCount: number, finalTarget?: string): ErrorReport {
   return {
     code: error.code,
     phase: error.phase,
+    stage: error.stage ?? null,
+    replyStarted: error.replyStarted,
+    reason: error.reason ?? null,
+    causeCode: errnoOf(error) ?? null,
     hopIndex: error.hopIndex,
     hop: error.hop ?? null,
     target: error.target ?? null,
     reply: error.reply ?? null,
     message: error.message,
-    hint: hintFor(error, hopCount),
+    hint: hintFor(error, hopCount, finalTarget),
   };
 }
 

@@ -1,9 +1,11 @@
 /** One probe: a single attempt through the chain, its trace, and optionally the app check. */
 import type { Chain } from '../chain.js';
 import type { TraceEntry } from '../dial.js';
+import { ChainError } from '../errors.js';
 import { appCheck } from './app-check.js';
+import { afterTunnelDiagnosis, applyDiagnosis, diagnose } from './diagnose.js';
 import { EXIT } from './io.js';
-import { buildReport, type TargetReport } from './probe-report.js';
+import { attemptPath, buildReport, type TargetReport } from './probe-report.js';
 import type { ProbeTarget } from './probe-targets.js';
 
 export interface ProbeOptions {
@@ -33,7 +35,21 @@ export async function probeTarget(
     failure = error;
   }
   const report = buildReport(chain, target, trace, performance.now() - began, failure, direct);
-  if (!socket) return report;
+  if (!socket) {
+    if (failure instanceof ChainError && report.status !== 'invalid' && failure.code !== 'ABORTED') {
+      const diagnosis = await diagnose({
+        chain,
+        path: attemptPath(trace, failure),
+        target: target.text,
+        failure,
+        totalMs: report.totalMs,
+        // A whole probe, diagnosis included, ends within twice the tunnel's deadline.
+        deadline: began + 2 * chain.options.timeoutMs,
+      });
+      applyDiagnosis(report, diagnosis);
+    }
+    return report;
+  }
   if (!options.appCheck || target.scheme === null) {
     socket.destroy();
     return report;
@@ -49,6 +65,7 @@ export async function probeTarget(
   if (report.app.error) {
     report.status = 'app-failed';
     report.exitCode = EXIT.unreachable;
+    report.diagnosis = afterTunnelDiagnosis(chain, report);
   }
   return report;
 }

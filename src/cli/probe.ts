@@ -23,7 +23,7 @@ Options:
       --expect-issuer S  with --app-check: fail unless the issuer contains S (interception check)
       --ca FILE          also trust these PEM certificates (https hops and --app-check)
       --concurrency N    probe at most N targets at a time (default 8)
-      --json             print JSON (schema 1, see docs/cli.md)
+      --json             print JSON (schema 2, see docs/cli.md)
   -h, --help             show this help
 
 ${CHAIN_ARG_HELP}
@@ -59,7 +59,7 @@ export function run(argv: string[], io: CliIo): Promise<number> {
     const exitCode = worstExit(reports.map((r) => r.exitCode));
     if (values.json) {
       const json = {
-        schema: 1,
+        schema: 2,
         command: 'probe',
         chain: chain.hops.map((hop) => hop.url),
         exitCode,

@@ -56,10 +56,10 @@ export function parseListText(text: string, source: string): Hop[] {
 function parseEntry(text: string, where: string): Hop {
   if (/\s/.test(text)) throw new UsageError(`${where}: one proxy URL per line, got several words`);
   try {
-    return parseHop(text);
+    return parseHop(text, 0, 'proxy');
   } catch (error) {
     if (error instanceof ChainError) {
-      throw new UsageError(`${where}: ${error.message.replace(/^hop 1 /, 'proxy ')}`);
+      throw new UsageError(`${where}: ${error.message}`);
     }
     throw error;
   }

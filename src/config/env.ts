@@ -5,6 +5,7 @@
  * which wins over the config file. A bad value is an INVALID_CONFIG naming the variable.
  */
 import type { Chain, ChainOptions } from '../chain.js';
+import { OptionError } from '../chain-options.js';
 import { ChainError } from '../errors.js';
 import { CHAIN_MODES, type ChainMode } from '../modes.js';
 import { SCHEME_ROUTES, type SchemeRoutes } from '../routes.js';
@@ -42,15 +43,13 @@ export function chainFromEnv(
     return new ChainClass(hops, merged);
   } catch (error) {
     // The option's check does not know it came from a variable: name the variable.
-    const from = Object.entries(OPTION_VARS).find(
-      ([option, name]) =>
-        error instanceof ChainError &&
-        error.message.startsWith(option) &&
-        options[option as keyof ChainOptions] === undefined &&
-        read(env, name) !== undefined,
-    );
-    if (!from || !(error instanceof ChainError)) throw error;
-    throw invalid(`${from[1]}: ${error.message}`);
+    const name = error instanceof OptionError ? OPTION_VARS[error.option] : undefined;
+    const fromEnv =
+      name !== undefined &&
+      options[(error as OptionError).option as keyof ChainOptions] === undefined &&
+      read(env, name) !== undefined;
+    if (!fromEnv || !(error instanceof ChainError)) throw error;
+    throw invalid(`${name}: ${error.message}`);
   }
 }
 
@@ -111,7 +110,7 @@ function standardProxies(
   if (wanted.http !== undefined) urls.push(...urls.splice(urls.indexOf(wanted.http), 1));
   const hops = urls.map((url) => {
     const name = varFor(env, url);
-    return prefixed(name, () => parseHop(url, 0), true);
+    return prefixed(name, () => parseHop(url, 0, 'the proxy URL'));
   });
   if (hops.length === 1 && wanted.http !== undefined) return { hops, routes: undefined };
   const route = (url: string | undefined) => (url === undefined ? 'direct' : [urls.indexOf(url)]);
@@ -160,12 +159,12 @@ function toList(value: string | readonly string[] | undefined): string[] {
 }
 
 /** Runs `build`; a ChainError it throws is re-thrown naming the variable. */
-function prefixed<T>(name: string, build: () => T, single = false): T {
+function prefixed<T>(name: string, build: () => T): T {
   try {
     return build();
   } catch (error) {
     if (!(error instanceof ChainError)) throw error;
-    const message = single ? error.message.replace(/^hop \d+ /, 'the proxy URL ') : error.message;
+    const { message } = error;
     throw new ChainError({
       code: error.code,
       phase: error.phase,

@@ -73,7 +73,7 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
           }
         : hop;
       raw = undefined;
-      hops.push(withLine(() => parseHop(spec, hops.length), line, source));
+      hops.push(withLine(() => parseHop(spec, hops.length, 'the proxy'), line, source));
       return;
     }
     const [word = '', ...args] = content.split(/\s+/);
@@ -206,7 +206,7 @@ function withLine(build: () => Hop, line: number, source: string): Hop {
     return build();
   } catch (error) {
     if (!(error instanceof ChainError)) throw error;
-    throw invalid(`${source} line ${line}: ${error.message.replace(/^hop \d+ /, 'the proxy ')}`);
+    throw invalid(`${source} line ${line}: ${error.message}`);
   }
 }
 

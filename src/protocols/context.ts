@@ -5,7 +5,8 @@
  * and the target when it is the last hop.
  */
 import type { Duplex } from 'node:stream';
-import { ChainError, type ChainErrorCode, type Phase } from '../errors.js';
+import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
+import { StreamEndedError } from '../io/read-until.js';
 import { formatTarget, type Target } from '../target.js';
 import type { Hop } from '../url.js';
 import type { ChainAuth } from './auth/memory.js';
@@ -13,6 +14,8 @@ import type { ChainAuth } from './auth/memory.js';
 export interface HopContext {
   /** 0-based position of the hop doing this handshake. */
   index: number;
+  /** How messages name hops: `label(i)` is the 1-based number of dialed hop i in the user's list. */
+  label?(index: number): number;
   hop: Hop;
   /** Where this hop is asked to connect: the next hop's address, or the target. */
   dest: Target;
@@ -33,10 +36,71 @@ export interface HopContext {
 export interface HopProgress {
   phase: Phase;
   awaitingDest: boolean;
+  /** Where the exchange stands, and whether the hop's answer to it has begun (see ChainError). */
+  stage?: Stage | undefined;
+  replyStarted?: boolean | undefined;
 }
 
-export function hopLabel(ctx: { index: number; hop: Hop }): string {
-  return `hop ${ctx.index + 1} (${ctx.hop.url})`;
+export interface Blamed {
+  reply?: string | undefined;
+  cause?: unknown;
+  stage?: Stage | undefined;
+  replyStarted?: boolean | undefined;
+  reason?: FailureReason | undefined;
+}
+
+/**
+ * Where one hop's handshake stands: the stage of the exchange and whether the hop's answer
+ * to it has begun. Reported to the attempt (a timeout names the stage) and put on every
+ * error the handshake builds, so that nobody reads it back out of a message.
+ */
+export class Exchange {
+  stage: Stage;
+  replyStarted = false;
+  awaitingDest = false;
+  phase: Phase = 'handshake';
+
+  constructor(
+    readonly ctx: HopContext,
+    stage: Stage,
+  ) {
+    this.stage = stage;
+    ctx.progress(() => ({
+      phase: this.phase,
+      awaitingDest: this.awaitingDest,
+      stage: this.stage,
+      replyStarted: this.replyStarted,
+    }));
+  }
+
+  enter(stage: Stage, phase: Phase = this.phase): void {
+    this.stage = stage;
+    this.phase = phase;
+    this.replyStarted = false;
+  }
+
+  error(code: ChainErrorCode, phase: Phase, message: string, extra: Blamed = {}): ChainError {
+    return hopError(this.ctx, code, phase, message, {
+      stage: this.stage,
+      replyStarted: this.replyStarted,
+      ...extra,
+    });
+  }
+}
+
+/** How a read failed: the peer closed (FIN), reset (RST), or something else. */
+export function readFailure(error: unknown): FailureReason | undefined {
+  if (error instanceof StreamEndedError) return 'closed';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : undefined;
+}
+
+export function hopLabel(ctx: { index: number; hop: Hop; label?(index: number): number }): string {
+  return `hop ${numberOf(ctx, ctx.index)} (${ctx.hop.url})`;
+}
+
+function numberOf(ctx: { label?(index: number): number }, index: number): number {
+  return ctx.label?.(index) ?? index + 1;
 }
 
 export function hopError(
@@ -44,7 +108,7 @@ export function hopError(
   code: ChainErrorCode,
   phase: Phase,
   message: string,
-  extra: { reply?: string; cause?: unknown } = {},
+  extra: Blamed = {},
 ): ChainError {
   return new ChainError({
     code,
@@ -57,7 +121,12 @@ export function hopError(
   });
 }
 
-export type ReachFailure = 'refused' | 'unreachable' | 'timeout' | 'dns';
+/**
+ * How a hop says its destination failed: `refused` (a reset: nothing listens, or a firewall
+ * resets), `unreachable` (host or network unreachable, an ICMP rejection), `timeout`
+ * (silence), `failed` (a failure that says no more), `dns`.
+ */
+export type ReachFailure = 'refused' | 'unreachable' | 'timeout' | 'failed' | 'dns';
 
 /** The hop answered that it could not reach its destination. */
 export function reachError(
@@ -65,8 +134,11 @@ export function reachError(
   failure: ReachFailure,
   reply: string,
   detail: string,
+  /** False when the hop's "answer" was a close without a byte (ssh -D). */
+  replyStarted = true,
 ): ChainError {
   const dest = formatTarget(ctx.dest);
+  const reason = failure === 'dns' ? undefined : failure;
   if (ctx.next) {
     const nextIndex = ctx.index + 1;
     const why =
@@ -78,11 +150,15 @@ export function reachError(
     return new ChainError({
       code: failure === 'timeout' ? 'HOP_TIMEOUT' : failure === 'dns' ? 'DNS_FAILED' : 'HOP_UNREACHABLE',
       phase: 'tcp',
-      message: `${hopLabel(ctx)} cannot reach hop ${nextIndex + 1} (${ctx.next.url}): ${detail}; ${why}`,
+      message: `${hopLabel(ctx)} cannot reach hop ${numberOf(ctx, nextIndex)} (${ctx.next.url}): ${detail}; ${why}`,
       hopIndex: nextIndex,
       hop: ctx.next.url,
       target: dest,
       reply,
+      // The next hop itself said nothing: the report is the previous hop's.
+      stage: 'tcp',
+      replyStarted: false,
+      reason,
     });
   }
   return new ChainError({
@@ -93,5 +169,8 @@ export function reachError(
     hop: ctx.hop.url,
     target: dest,
     reply,
+    stage: 'reply',
+    replyStarted,
+    reason,
   });
 }

@@ -18,7 +18,7 @@ import type { ChainError } from '../errors.js';
 import { formatTarget } from '../target.js';
 import type { HopTlsOptions } from '../url.js';
 import { ProxyAuth } from './auth/proxy-auth.js';
-import { type HopContext, hopError, reachError } from './context.js';
+import { Exchange, type HopContext, hopError, reachError } from './context.js';
 import type { Acquired, H2Session, H2Sessions } from './h2-sessions.js';
 import { checkStatus } from './http-connect.js';
 import { dialTcp } from './tcp.js';
@@ -66,9 +66,18 @@ async function openTls(ctx: HopContext, defaults: HopTlsOptions, alpn: string[])
   }, ctx.remainingMs());
   try {
     ctx.progress(() => ({ phase: 'tcp', awaitingDest: false }));
-    const tcp = await dialTcp(ctx.hop, ctx.index, keep);
+    const tcp = await dialTcp(ctx.hop, ctx.index, keep, ctx.label?.(ctx.index) ?? ctx.index + 1);
     ctx.progress(() => ({ phase: 'tls', awaitingDest: false }));
-    return await wrapTls(tcp, ctx.hop, ctx.index, defaults, keep, alpn);
+    return await wrapTls(
+      tcp,
+      ctx.hop,
+      ctx.index,
+      defaults,
+      keep,
+      ctx.progress,
+      ctx.label?.(ctx.index) ?? ctx.index + 1,
+      alpn,
+    );
   } catch (error) {
     for (const socket of own) socket.destroy();
     throw error;
@@ -111,7 +120,9 @@ function openStream(
         const head = { version: '2', status, reason: '', headers: values };
         // A challenge is not answered here: a stream is not a connection (NTLM's is bound to one).
         if (status === 407 || status === 401) throw auth.failure(head);
-        checkStatus(head, ctx);
+        const at = new Exchange(ctx, 'reply');
+        at.replyStarted = true;
+        checkStatus(head, at);
         resolve(hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unexpected reply to CONNECT: HTTP ${status}`));
       } catch (error) {
         resolve(error as ChainError);

@@ -14,7 +14,7 @@ import {
 import { formatTarget } from '../target.js';
 import { closedOnChallenge, keepAfterChallenge } from './auth/connect-auth.js';
 import { type AuthHeaders, ProxyAuth } from './auth/proxy-auth.js';
-import { type HopContext, hopError, reachError } from './context.js';
+import { Exchange, type HopContext, type ReachFailure, reachError, readFailure } from './context.js';
 import { MalformedResponseError, parseResponseHead, printable, type ResponseHead } from './http-response.js';
 
 /** Real proxies send a few hundred bytes; anything past this is hostile or broken. */
@@ -33,12 +33,13 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
   const { credentials } = auth;
   // Until the proxy's first reply byte we may be waiting on its connection onward; after
   // it, a stall is the proxy's own.
-  const waiting = { answered: false };
-  ctx.progress(() => ({ phase: credentials ? 'auth' : 'handshake', awaitingDest: !waiting.answered }));
+  const at = new Exchange(ctx, 'request');
+  at.phase = credentials ? 'auth' : 'handshake';
+  at.awaitingDest = true;
   // Pipelined: the request went out already; first() again only brings `auth` to what it carried.
   const first = auth.first();
   if (!sent) socket.write(connectRequest(authority, authorization(first)));
-  let head = await readFinalHead(socket, ctx, waiting);
+  let head = await readFinalHead(socket, at);
   // A challenge is answered on the same connection (NTLM needs it: it authenticates the
   // connection), a few rounds at most. Not when pipelined: the bytes after our CONNECT are
   // already on their way to the proxy.
@@ -46,13 +47,14 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
     const answer = await auth.answer(head);
     if (answer === undefined) break;
     await keepAfterChallenge(socket, head, ctx);
+    at.enter('auth', 'auth');
     socket.write(connectRequest(authority, answer));
-    head = await readFinalHead(socket, ctx, waiting).catch((error: unknown) => {
+    head = await readFinalHead(socket, at).catch((error: unknown) => {
       throw socket.readableEnded || socket.destroyed ? closedOnChallenge(ctx) : error;
     });
   }
   if (head.status === 407 || head.status === 401) throw auth.failure(head);
-  checkStatus(head, ctx);
+  checkStatus(head, at);
 }
 
 /** Challenge rounds on one connection: NTLM takes two, a hook's multi-leg scheme a few more. */
@@ -71,56 +73,57 @@ function connectRequest(authority: string, headers: AuthHeaders | undefined): st
 /** Interim 1xx responses (RFC 9110 15.2) are read and skipped; a few at most. */
 const MAX_INTERIM = 8;
 
-async function readFinalHead(socket: Duplex, ctx: HopContext, waiting: { answered: boolean }) {
+async function readFinalHead(socket: Duplex, at: Exchange) {
   for (let i = 0; ; i++) {
-    const head = await readReplyHead(socket, ctx, waiting);
+    const head = await readReplyHead(socket, at);
     if (head.status >= 200 || head.status === 101 || i >= MAX_INTERIM) return head;
   }
 }
 
-async function readReplyHead(
-  socket: Duplex,
-  ctx: HopContext,
-  waiting: { answered: boolean },
-): Promise<ResponseHead> {
+async function readReplyHead(socket: Duplex, at: Exchange): Promise<ResponseHead> {
   let raw: Buffer;
   const plausible = (start: Buffer) => {
-    waiting.answered = true;
+    at.awaitingDest = false;
+    at.replyStarted = true;
     return startsLikeHttp(start);
   };
   try {
     raw = await readUntil(socket, HEAD_END, MAX_REPLY_HEAD, plausible);
+    // A whole head in one chunk never goes through `plausible`.
+    at.replyStarted = true;
+    at.awaitingDest = false;
   } catch (error) {
     if (error instanceof UnexpectedReplyError) {
-      throw hopError(
-        ctx,
-        'PROTOCOL_ERROR',
-        'handshake',
-        `not an HTTP reply (${describeBytes(error.received)})`,
-      );
+      throw at.error('PROTOCOL_ERROR', 'handshake', `not an HTTP reply (${describeBytes(error.received)})`, {
+        reason: 'wrong-protocol',
+      });
     }
     if (error instanceof ReplyTooLargeError) {
-      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `reply head larger than ${MAX_REPLY_HEAD} bytes`);
+      throw at.error('PROTOCOL_ERROR', 'handshake', `reply head larger than ${MAX_REPLY_HEAD} bytes`, {
+        reason: 'malformed',
+      });
     }
     if (error instanceof StreamEndedError) {
       const detail =
         error.received.length === 0
-          ? 'closed the connection without answering CONNECT: is it really an HTTP proxy?'
+          ? 'closed the connection without answering CONNECT: is it really an HTTP proxy, or does a firewall cut it?'
           : `closed the connection in the middle of its reply (${describeBytes(error.received)})`;
-      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', detail, { cause: error });
+      throw at.error('PROTOCOL_ERROR', 'handshake', detail, { cause: error, reason: 'closed' });
     }
-    throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `connection failed during CONNECT`, { cause: error });
+    const reason = readFailure(error);
+    const detail =
+      reason === 'reset'
+        ? `connection reset ${at.replyStarted ? 'during the reply to' : 'before any reply to'} CONNECT`
+        : 'connection failed during CONNECT';
+    throw at.error('PROTOCOL_ERROR', 'handshake', detail, { cause: error, reason });
   }
   try {
     return parseResponseHead(raw);
   } catch (error) {
     const message = error instanceof MalformedResponseError ? error.message : String(error);
-    throw hopError(
-      ctx,
-      'PROTOCOL_ERROR',
-      'handshake',
-      `not an HTTP reply (${describeBytes(raw)}): ${message}`,
-    );
+    throw at.error('PROTOCOL_ERROR', 'handshake', `not an HTTP reply (${describeBytes(raw)}): ${message}`, {
+      reason: 'malformed',
+    });
   }
 }
 
@@ -145,26 +148,38 @@ function startsLikeHttp(start: Buffer): boolean {
 }
 
 /** Maps a CONNECT reply's status to the tunnel or a ChainError (HTTP/1.1 here, HTTP/2 in h2-connect.ts). */
-export function checkStatus(head: ResponseHead, ctx: HopContext): void {
+export function checkStatus(head: ResponseHead, at: Exchange): void {
   const { status } = head;
+  const { ctx } = at;
   if (status >= 200 && status < 300) return;
   const reply = `HTTP ${status}${head.reason ? ` ${head.reason}` : ''}`;
+  at.stage = 'reply';
   if (status === 403 || status === 405) {
-    throw hopError(
-      ctx,
+    throw at.error(
       'PROXY_DENIED',
       'handshake',
       `the proxy's rules deny CONNECT to ${formatTarget(ctx.dest)} (${reply})`,
-      { reply },
+      { reply, reason: status === 405 ? 'method-not-allowed' : undefined },
     );
   }
   if (status >= 500) {
-    const squidError = head.headers.get('x-squid-error')?.[0] ?? '';
-    if (/ERR_DNS_FAIL/i.test(squidError)) throw reachError(ctx, 'dns', reply, reply);
-    if (status === 504 || /TIMEOUT/i.test(squidError)) throw reachError(ctx, 'timeout', reply, reply);
-    throw reachError(ctx, squidError ? 'refused' : 'unreachable', reply, reply);
+    const failure = squidFailure(head.headers.get('x-squid-error')?.[0] ?? '', status);
+    throw reachError(ctx, failure, reply, reply);
   }
-  throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unexpected reply to CONNECT: ${reply}`, { reply });
+  throw at.error('PROTOCOL_ERROR', 'handshake', `unexpected reply to CONNECT: ${reply}`, { reply });
+}
+
+/**
+ * What a 5xx says about the destination. squid names its error and the errno of a failed
+ * connect in `X-Squid-Error` (`ERR_CONNECT_FAIL 111`): a protocol field, read as one.
+ */
+function squidFailure(header: string, status: number): ReachFailure {
+  const [name = '', errno = ''] = header.trim().toUpperCase().split(/\s+/);
+  if (name === 'ERR_DNS_FAIL') return 'dns';
+  if (status === 504 || name.includes('TIMEOUT') || errno === '110') return 'timeout';
+  if (errno === '113' || errno === '101' || errno === '13' || errno === '1') return 'unreachable';
+  if (name !== '') return 'refused';
+  return 'failed';
 }
 
 /** Names what a wrong-protocol reply looks like, so the message can say what to fix. */

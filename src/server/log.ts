@@ -59,7 +59,11 @@ export function formatRecord(record: ConnectionRecord, options: FormatOptions = 
   }
   const { error } = record;
   if (error) {
-    const at = error.hopIndex >= 0 && error.hop ? ` at hop ${error.hopIndex + 1} (${error.hop})` : '';
+    // Verbose lines carry the message, which names the hop itself: say it once.
+    const at =
+      error.hopIndex >= 0 && error.hop && !options.verbose
+        ? ` at hop ${error.hopIndex + 1} (${error.hop})`
+        : '';
     const more = options.verbose
       ? `: ${error.message}${record.trace.length > 0 ? ` [${formatTrace(record.trace)}]` : ''}`
       : '';

@@ -3,6 +3,7 @@
  * code, or an HTTP status with a one-line body naming the failing hop and code. Hop URLs
  * in ChainErrors are redacted, so nothing here can carry a password.
  */
+import { blame, errnoOf, ICMP_ERRNOS } from '../blame.js';
 import { ChainError } from '../errors.js';
 
 // SOCKS5 reply codes (RFC 1928 section 6).
@@ -20,41 +21,39 @@ export const SOCKS5_REPLY = {
 export const SOCKS4_GRANTED = 0x5a;
 export const SOCKS4_REJECTED = 0x5b;
 
+/** The SOCKS5 reply closest to blame.ts's cause (the chain's hop count does not matter here). */
 export function socks5ReplyFor(error: ChainError): number {
-  switch (error.code) {
-    case 'HOP_UNREACHABLE':
-    case 'TARGET_UNREACHABLE':
-      return wasRefused(error) ? SOCKS5_REPLY.connectionRefused : SOCKS5_REPLY.hostUnreachable;
-    case 'DNS_FAILED':
+  const { cause } = blame(error, { hopCount: error.hopIndex + 1 });
+  switch (cause) {
+    case 'refused':
+    case 'target-refused':
+      // Refused (a reset, SOCKS 0x05, squid's errno 111) rather than unreachable (no route, 502).
+      return error.reason === 'refused' || errnoOf(error) === 'ECONNREFUSED'
+        ? SOCKS5_REPLY.connectionRefused
+        : SOCKS5_REPLY.hostUnreachable;
+    case 'firewall-rejected':
+    case 'dns-failed':
       return SOCKS5_REPLY.hostUnreachable;
-    case 'PROXY_DENIED':
+    case 'proxy-denied':
       return SOCKS5_REPLY.notAllowed;
-    case 'HOP_TIMEOUT':
-      // SOCKS5 has no "timed out"; TTL expired is the closest and what dante sends.
-      return SOCKS5_REPLY.ttlExpired;
     default:
-      return SOCKS5_REPLY.generalFailure;
+      // SOCKS5 has no "timed out"; TTL expired is the closest and what dante sends.
+      return error.code === 'HOP_TIMEOUT' || cause === 'target-filtered'
+        ? SOCKS5_REPLY.ttlExpired
+        : SOCKS5_REPLY.generalFailure;
   }
-}
-
-/** Refused (RST, SOCKS 0x05, squid's refusal) rather than unreachable (no route, 502). */
-function wasRefused(error: ChainError): boolean {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  if (cause?.code === 'ECONNREFUSED') return true;
-  return /0x05|refused/i.test(error.reply ?? '');
 }
 
 export function httpStatusFor(error: ChainError): 502 | 504 {
   return error.code === 'HOP_TIMEOUT' ? 504 : 502;
 }
 
-/** `sockschain: hop 2 (socks5://bob:***@127.0.0.1:1080) AUTH_FAILED: username/password rejected` */
+/**
+ * `sockschain: AUTH_FAILED: hop 2 (socks5://bob:***@127.0.0.1:1080): username/password rejected`.
+ * The message names the hop (and, for "cannot reach hop k+1", both hops) already.
+ */
 export function describeFailure(error: ChainError): string {
-  const label = error.hopIndex >= 0 && error.hop ? `hop ${error.hopIndex + 1} (${error.hop})` : '';
-  // Most messages start with the same label: say it once.
-  const message =
-    label && error.message.startsWith(`${label}: `) ? error.message.slice(label.length + 2) : error.message;
-  return `sockschain: ${label ? `${label} ` : ''}${error.code}: ${message}`;
+  return `sockschain: ${error.code}: ${error.message}`;
 }
 
 /** Whatever a custom `connect` threw, as a ChainError (the only kind that is safe to print). */
@@ -66,6 +65,14 @@ export function asChainError(error: unknown, target: string): ChainError {
     code: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
     phase: 'tcp',
     target,
+    reason:
+      code === 'ECONNREFUSED'
+        ? 'refused'
+        : code === 'ETIMEDOUT'
+          ? 'timeout'
+          : ICMP_ERRNOS.has(code ?? '')
+            ? 'unreachable'
+            : undefined,
     message: `cannot reach ${target}: ${detail}`,
     cause: error,
   });

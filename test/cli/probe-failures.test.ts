@@ -1,6 +1,7 @@
 /** `sockschain probe` when something fails: each kind of failing hop, unreachable targets, the port matrix. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certs, closedPort, type Fixture, startHostileServer, startHttpProxy } from '../fixtures/index.js';
+import { carries, startInspectingRelay } from '../fixtures/inspecting-relay.js';
 import { hopUrl, SECRET, USER } from '../helpers.js';
 import { creds, probe, useProbeFixtures } from './probe-setup.js';
 import { expectNoSecretIn } from './run-cli.js';
@@ -14,6 +15,11 @@ const start = <T extends Fixture>(fixture: Promise<T>) => fixtures.start(fixture
 beforeAll(() => {
   ({ http, socks, origin, chain } = fixtures);
 });
+
+/** A firewall in front of `proxy` that drops the requests carrying `text`, and only those. */
+function silentFor(proxy: Fixture, text: string) {
+  return startInspectingRelay({ upstream: proxy, match: carries(text), action: 'drop' });
+}
 
 describe('a failing hop of each kind: the code, the hop, a hint, exit 2, no password', () => {
   const cases: Array<{
@@ -39,9 +45,11 @@ describe('a failing hop of each kind: the code, the hop, a hint, exit 2, no pass
       hint: /between hop 1 and hop 2 rejects/,
     },
     {
+      // Hop 1 answers other requests (the diagnosis's canary) but never this one: the link
+      // from hop 1 to hop 2 is what is filtered.
       name: 'filtered: hop 2 never answers through hop 1',
       hops: async () => [
-        `http://127.0.0.1:${(await start(startHostileServer('silent'))).port}`,
+        hopUrl('http', await start(silentFor(http, `CONNECT 127.0.0.1:${socks.port} `)), creds),
         hopUrl('socks5', socks, creds),
       ],
       code: 'HOP_TIMEOUT',
@@ -123,7 +131,8 @@ describe('a failing hop of each kind: the code, the hop, a hint, exit 2, no pass
     const row = text.stdout.split('\n').find((l) => new RegExp(`^\\s+${hop}\\s`).test(l));
     expect(row).toMatch(new RegExp(`${code}$`));
     expect(text.stdout).toMatch(new RegExp(`error: ${code}: `));
-    expect(text.stdout).toMatch(new RegExp(`hint: .*${hint.source}`));
+    // The diagnosis's remedy takes the place of the hint line (docs/cli.md, Diagnosis).
+    expect(text.stdout).toMatch(new RegExp(`remedy: .*${hint.source}`));
     expect(text.stdout).toMatch(/→\s+target.*not reached$/m);
     expectNoSecretIn(text, SECRET);
 
@@ -145,17 +154,19 @@ describe('a target that cannot be reached: exit 1', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^\s+3\s+https\s.*\sok$/m);
     expect(result.stdout).toMatch(/→\s+target.*TARGET_UNREACHABLE$/m);
-    expect(result.stdout).toMatch(/hint: .*the last hop/);
+    expect(result.stdout).toMatch(/remedy: .*the last hop/);
+    expect(result.stdout).toMatch(/^ {2}cause: target-refused$/m);
   });
 
   it('filtered at the target: the last hop never reports back (HOP_TIMEOUT at the target)', async () => {
-    const silent = await start(startHostileServer('silent'));
+    // The last hop answers the diagnosis's canary, so it is the target that stays silent.
+    const silentFor81 = await start(silentFor(http, 'CONNECT 127.0.0.1:81 '));
     const result = await probe(
       '--json',
       '--timeout',
       '500',
       '--chain',
-      `${hopUrl('http', http, creds)},http://127.0.0.1:${silent.port}`,
+      `${hopUrl('http', http, creds)},${hopUrl('http', silentFor81, creds)}`,
       '127.0.0.1:81',
     );
     expect(result.code).toBe(1);
@@ -165,6 +176,23 @@ describe('a target that cannot be reached: exit 1', () => {
       error: { code: 'HOP_TIMEOUT', hopIndex: 1, target: '127.0.0.1:81' },
     });
     expect(report.error.hint).toMatch(/target's port is probably filtered/);
+    expect(report.diagnosis).toMatchObject({ cause: 'target-filtered', link: { from: 1, to: null } });
+  });
+
+  it('a last hop that answers nothing at all is blamed, not the target (the canary is silent too)', async () => {
+    const silent = await start(startHostileServer('silent'));
+    const result = await probe(
+      '--json',
+      '--timeout',
+      '500',
+      '--chain',
+      `http://127.0.0.1:${silent.port}`,
+      '127.0.0.1:81',
+    );
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout).results[0];
+    expect(report).toMatchObject({ status: 'hop-failed', error: { code: 'HOP_TIMEOUT', hopIndex: 0 } });
+    expect(report.diagnosis).toMatchObject({ cause: 'protocol-blocked', link: { from: null, to: 0 } });
   });
 
   it('a hop failure outranks an unreachable target in the exit code', async () => {

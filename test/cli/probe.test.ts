@@ -35,11 +35,11 @@ describe('probe through three working hops', () => {
     expectNoSecretIn(result, SECRET);
   });
 
-  it('--json follows schema 1 with the same facts', async () => {
+  it('--json follows schema 2 with the same facts', async () => {
     const result = await probe('--json', '--chain', chain, `127.0.0.1:${origin.port}`);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ schema: 1, command: 'probe', exitCode: 0 });
+    expect(json).toMatchObject({ schema: 2, command: 'probe', exitCode: 0 });
     expect(json.chain).toEqual([
       `http://alice:***@127.0.0.1:${http.port}`,
       `socks5://alice:***@127.0.0.1:${socks.port}`,
@@ -117,7 +117,10 @@ describe('--app-check', () => {
     const result = await probe('--app-check', '--chain', chain, `https://localhost:${mitm.port}`);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/certificate: NOT trusted/);
-    expect(result.stdout).toMatch(/hint: the target's certificate is not trusted .*DPI/);
+    // The diagnosis's remedy takes the place of the hint line.
+    expect(result.stdout).toMatch(/remedy: the target's certificate is not trusted .*DPI/);
+    expect(result.stdout).toMatch(/^ {2}cause: tls-intercepted$/m);
+    expect(result.stdout).not.toMatch(/hint:/);
     expect(mitm.log.filter((e) => e.type === 'request')).toHaveLength(0);
   });
 

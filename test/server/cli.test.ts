@@ -250,8 +250,11 @@ describe('a failing hop of each kind, as clients and the log see it', () => {
     const forwarded = await curl(['-i', '-x', httpUrl, target]);
     expect(forwarded.stdout).toMatch(new RegExp(`^HTTP/1\\.1 ${failure.status} `));
     expect(forwarded.stdout).toMatch(
-      new RegExp(`^sockschain: hop ${failure.hop} \\(\\S+\\) ${failure.code}: `, 'm'),
+      new RegExp(`^sockschain: ${failure.code}: [^\\n]*\\bhop ${failure.hop} \\(`, 'm'),
     );
+    // The hop is named once (issue 12: the label used to be repeated).
+    const body = forwarded.stdout.split('\n').find((l) => l.startsWith('sockschain: ')) ?? '';
+    expect(body.split(`hop ${failure.hop} (`).length).toBe(2);
 
     const { reply, socket } = await socks5Connect(portOf(socksUrl), { host, port: origin.port });
     expect(reply).toBe(failure.socks);

@@ -253,7 +253,7 @@ describe('failures: 502/504 with a body naming the hop and the code', () => {
     expect(forwarded.stdout).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(forwarded.stdout).toMatch(new RegExp(`^X-Sockschain-Error: ${code}\\r?$`, 'mi'));
     expect(forwarded.stdout).toMatch(
-      new RegExp(`^sockschain: hop ${hop} \\([a-z0-9]+://[^)]*\\) ${code}: `, 'm'),
+      new RegExp(`^sockschain: ${code}: [^\\n]*\\bhop ${hop} \\([a-z0-9]+://[^)]*\\)`, 'm'),
     );
     expect(forwarded.stdout).not.toContain(SECRET);
     expect(forwarded.stdout).not.toContain(encodeURIComponent(SECRET));
@@ -264,7 +264,7 @@ describe('failures: 502/504 with a body naming the hop and the code', () => {
     );
     expect(tunnel).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(tunnel).toContain(`X-Sockschain-Hop: ${hop}\r\n`);
-    expect(tunnel).toContain(`) ${code}: `);
+    expect(tunnel).toContain(`sockschain: ${code}: `);
     expect(tunnel).not.toContain(encodeURIComponent(SECRET));
 
     const records = await server.log.waitFor(2);

@@ -98,9 +98,12 @@ describe('formatRecord', () => {
 describe('replies for chain failures', () => {
   it.each([
     ['HOP_UNREACHABLE', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }, 0x05],
-    ['HOP_UNREACHABLE', { reply: 'HTTP 502 Bad Gateway' }, 0x04],
-    ['TARGET_UNREACHABLE', { reply: 'SOCKS5 reply 0x05 (connection refused)' }, 0x05],
-    ['TARGET_UNREACHABLE', { reply: 'SOCKS5 reply 0x04 (host unreachable)' }, 0x04],
+    ['HOP_UNREACHABLE', { reply: 'HTTP 502 Bad Gateway', reason: 'failed' }, 0x04],
+    ['HOP_UNREACHABLE', { cause: Object.assign(new Error('x'), { code: 'EHOSTUNREACH' }) }, 0x04],
+    ['HOP_UNREACHABLE', { reason: 'refused' }, 0x05],
+    ['TARGET_UNREACHABLE', { reply: 'SOCKS5 reply 0x05 (connection refused)', reason: 'refused' }, 0x05],
+    ['TARGET_UNREACHABLE', { reply: 'SOCKS5 reply 0x04 (host unreachable)', reason: 'unreachable' }, 0x04],
+    ['TARGET_UNREACHABLE', { reply: 'SOCKS5 reply 0x06 (TTL expired)', reason: 'timeout' }, 0x06],
     ['DNS_FAILED', {}, 0x04],
     ['PROXY_DENIED', {}, 0x02],
     ['HOP_TIMEOUT', {}, 0x06],
@@ -121,13 +124,14 @@ describe('replies for chain failures', () => {
     }
   });
 
-  it('the body names the hop and the code', () => {
+  it('the body names the code, then the message, which names the hop once', () => {
     expect(describeFailure(chainError('AUTH_FAILED'))).toBe(
-      `sockschain: hop 2 (${HOP}) AUTH_FAILED: it failed`,
+      `sockschain: AUTH_FAILED: hop 2 (${HOP}): it failed`,
     );
-    expect(describeFailure(chainError('HOP_UNREACHABLE', { message: 'hop 1 (x) cannot reach hop 2' }))).toBe(
-      `sockschain: hop 2 (${HOP}) HOP_UNREACHABLE: hop 1 (x) cannot reach hop 2`,
-    );
+    const message = `hop 1 (socks5://127.0.0.1:1) cannot reach hop 2 (${HOP}): refused`;
+    const text = describeFailure(chainError('HOP_UNREACHABLE', { message }));
+    expect(text).toBe(`sockschain: HOP_UNREACHABLE: ${message}`);
+    expect(text.split('hop 2 (').length).toBe(2);
     expect(describeFailure(new ChainError({ code: 'ABORTED', phase: 'tcp', message: 'gone' }))).toBe(
       'sockschain: ABORTED: gone',
     );

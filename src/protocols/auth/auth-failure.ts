@@ -29,16 +29,18 @@ const name = (scheme: string) => NAMES[scheme] ?? scheme;
 export function authFailure(ctx: HopContext, head: ResponseHead, outcome: AuthOutcome): ChainError {
   const reply = `HTTP ${head.status}${head.reason ? ` ${head.reason}` : ''}`;
   const offered = outcome.offered;
+  // A 401/407 came back: the exchange stopped at authentication, with a reply.
+  const answered = { reply, stage: 'auth', replyStarted: true } as const;
   const list = offered.length > 0 ? offered.map(name).join(', ') : 'none named';
   const answerable = offered.filter(
     (s) => s === 'basic' || s === 'ntlm' || (s === 'digest' && usableDigest(head)),
   );
   if (head.status === 407 && offered.length > 0 && answerable.length === 0 && outcome.sent !== 'hook') {
-    return hopError(ctx, 'AUTH_UNSUPPORTED', 'auth', `${unsupported(offered, head)} (${reply})`, { reply });
+    return hopError(ctx, 'AUTH_UNSUPPORTED', 'auth', `${unsupported(offered, head)} (${reply})`, answered);
   }
   if (outcome.sent !== undefined) {
     const what = outcome.sent === 'hook' ? "onProxyAuth's credentials" : `${name(outcome.sent)} credentials`;
-    return hopError(ctx, 'AUTH_FAILED', 'auth', `${what} rejected (${reply}; offered: ${list})`, { reply });
+    return hopError(ctx, 'AUTH_FAILED', 'auth', `${what} rejected (${reply}; offered: ${list})`, answered);
   }
   if (outcome.credentials) {
     // Credentials held back: the hop's auth.scheme (or preemptive: false) allows none of the offered schemes.
@@ -47,12 +49,16 @@ export function authFailure(ctx: HopContext, head: ResponseHead, outcome: AuthOu
       'AUTH_UNSUPPORTED',
       'auth',
       `the proxy offers ${list}, which this hop's auth settings do not allow (${reply})`,
-      { reply },
+      answered,
     );
   }
-  return hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants credentials (${reply}, scheme ${list})`, {
-    reply,
-  });
+  return hopError(
+    ctx,
+    'AUTH_REQUIRED',
+    'auth',
+    `proxy wants credentials (${reply}, scheme ${list})`,
+    answered,
+  );
 }
 
 function usableDigest(head: ResponseHead): boolean {

@@ -1,7 +1,7 @@
 /** SOCKS reply codes as ChainErrors: who is to blame, and in the proxy's own words. */
 
 import { isIP } from 'node:net';
-import { type HopContext, hopError, reachError } from '../context.js';
+import { type Exchange, type HopContext, hopError, reachError } from '../context.js';
 import { printable } from '../http-response.js';
 
 const SOCKS5_REPLIES: Record<number, string> = {
@@ -21,21 +21,27 @@ export function mapSocks5Reply(ctx: HopContext, code: number): Error {
     case 0x02:
       return hopError(ctx, 'PROXY_DENIED', 'handshake', `the proxy's rules deny the connection (${reply})`, {
         reply,
+        stage: 'reply',
       });
     case 0x05:
       return reachError(ctx, 'refused', reply, reply);
     case 0x06:
       return reachError(ctx, 'timeout', reply, reply);
     case 0x01:
+      return reachError(ctx, 'failed', reply, reply);
     case 0x03:
     case 0x04:
       return reachError(ctx, 'unreachable', reply, reply);
     case 0x08:
       return hopError(ctx, 'PROXY_DENIED', 'handshake', `${unsupportedAddress(ctx.dest.host)} (${reply})`, {
         reply,
+        stage: 'reply',
       });
     default:
-      return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply})`, { reply });
+      return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `request refused (${reply})`, {
+        reply,
+        stage: 'reply',
+      });
   }
 }
 
@@ -58,18 +64,28 @@ export function mapSocks4Reply(ctx: HopContext, code: number, credentials: boole
   const reply = `SOCKS4 0x${code.toString(16).toUpperCase()}`;
   if (code === 0x5b) {
     // SOCKS4 has one code for "denied by the rules" and "could not connect".
-    return hopError(ctx, 'PROXY_DENIED', 'handshake', `request rejected or failed (${reply})`, { reply });
+    return hopError(ctx, 'PROXY_DENIED', 'handshake', `request rejected or failed (${reply})`, {
+      reply,
+      stage: 'reply',
+    });
   }
   if (code === 0x5c || code === 0x5d) {
     return credentials
-      ? hopError(ctx, 'AUTH_FAILED', 'auth', `user id rejected (${reply})`, { reply })
-      : hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants a user id (${reply})`, { reply });
+      ? hopError(ctx, 'AUTH_FAILED', 'auth', `user id rejected (${reply})`, { reply, reason: 'userid' })
+      : hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants a user id (${reply})`, {
+          reply,
+          reason: 'userid',
+        });
   }
-  return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unknown SOCKS4 reply (${reply})`, { reply });
+  return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `unknown SOCKS4 reply (${reply})`, {
+    reply,
+    stage: 'reply',
+  });
 }
 
 /** The peer answered, but not in SOCKS: say what it looks like. */
-export function notSocks(ctx: HopContext, bytes: Buffer): Error {
+export function notSocks(at: Exchange, bytes: Buffer): Error {
+  const { ctx } = at;
   const text = bytes.subarray(0, 5).toString('latin1');
   let what = `got "${printable(bytes)}"`;
   // We may hold only the 2 bytes of a SOCKS reply: "HT" is enough to recognise HTTP.
@@ -77,5 +93,7 @@ export function notSocks(ctx: HopContext, bytes: Buffer): Error {
   else if (bytes[0] === 0x15 || bytes[0] === 0x16) what = 'it answers in TLS: is it an https:// proxy?';
   else if (bytes[0] === 0x05 && ctx.hop.protocol.startsWith('socks4'))
     what = 'it answers in SOCKS5: use socks5://';
-  return hopError(ctx, 'PROTOCOL_ERROR', 'handshake', `does not answer in SOCKS: ${what}`);
+  return at.error('PROTOCOL_ERROR', 'handshake', `does not answer in SOCKS: ${what}`, {
+    reason: 'wrong-protocol',
+  });
 }

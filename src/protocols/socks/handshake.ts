@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { readExactly } from '../../io/read-exactly.js';
 import { StreamEndedError } from '../../io/read-until.js';
-import { type HopContext, hopError, reachError } from '../context.js';
+import { Exchange, type HopContext, hopError, reachError, readFailure } from '../context.js';
 import { mapSocks4Reply, mapSocks5Reply, notSocks } from './errors.js';
 import { hookCredentials, socksHook } from './hook-credentials.js';
 import {
@@ -49,83 +49,77 @@ export async function socksHandshake(socket: Duplex, ctx: HopContext, sent = fal
 }
 
 async function socks4(socket: Duplex, ctx: HopContext, sent: boolean): Promise<void> {
-  let awaitingDest = true;
-  ctx.progress(() => ({ phase: 'handshake', awaitingDest }));
+  const at = new Exchange(ctx, 'request');
+  at.awaitingDest = true;
   if (!sent) {
     socket.write(
       encode(ctx, () => socks4Request(ctx.dest, ctx.hop.username ?? '', ctx.hop.protocol === 'socks4a')),
     );
   }
   // The reply's version byte is 0 by the spec; some servers echo 4.
-  const reply = await readReply(socket, ctx, 8, [0x00, 0x04], () => {
-    awaitingDest = false;
-  });
+  const reply = await readReply(socket, at, 8, [0x00, 0x04], true);
   if (reply[1] !== SOCKS4.granted) throw mapSocks4Reply(ctx, reply[1] ?? 0, hasCredentials(ctx));
 }
 
 async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<void> {
   const credentials = hasCredentials(ctx);
-  let phase: 'handshake' | 'auth' = 'handshake';
-  let awaitingDest = false;
-  ctx.progress(() => ({ phase, awaitingDest }));
+  const at = new Exchange(ctx, 'greeting');
 
   // With credentials, sequential setup offers both methods, as curl does: a proxy that
   // needs none may pick "no auth". Pipelined setup offered exactly one.
   // Without credentials, an onProxyAuth hook may supply them: offer user/password too.
   const hook = !credentials && !sent && socksHook(ctx) !== undefined;
   if (!sent) socket.write(greeting(credentials || hook ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
-  const choice = await readReply(socket, ctx, 2, [SOCKS5.version]);
+  const choice = await readReply(socket, at, 2, [SOCKS5.version]);
   const method = choice[1];
   if (method === SOCKS5.noAcceptable) {
+    const blamed = { reply: 'SOCKS5 method 0xFF', reason: 'no-acceptable-method' as const };
     throw credentials
-      ? hopError(ctx, 'AUTH_FAILED', 'auth', 'accepts none of the offered methods (no-auth, user/password)', {
-          reply: 'SOCKS5 method 0xFF',
-        })
-      : hopError(ctx, 'AUTH_REQUIRED', 'auth', 'proxy wants credentials (SOCKS5 method 0xFF for no-auth)', {
-          reply: 'SOCKS5 method 0xFF',
-        });
+      ? at.error(
+          'AUTH_FAILED',
+          'auth',
+          'accepts none of the offered methods (no-auth, user/password)',
+          blamed,
+        )
+      : at.error('AUTH_REQUIRED', 'auth', 'proxy wants credentials (SOCKS5 method 0xFF for no-auth)', blamed);
   }
   if (method === SOCKS5.userPass && (credentials || hook)) {
-    phase = 'auth';
+    at.enter('auth', 'auth');
     const given = credentials
       ? { username: ctx.hop.username ?? '', password: ctx.hop.password ?? '' }
       : await hookCredentials(ctx);
     if (!sent) socket.write(encode(ctx, () => userPassRequest(given.username, given.password)));
-    const status = await read(socket, ctx, 2);
+    // RFC 1929 says version 0x01; some servers echo 0x05: any first byte is an answer.
+    const status = await readReply(socket, at, 2, undefined);
     if (status[1] !== 0x00) {
-      throw hopError(ctx, 'AUTH_FAILED', 'auth', 'username/password rejected (RFC 1929 status != 0)', {
+      throw at.error('AUTH_FAILED', 'auth', 'username/password rejected (RFC 1929 status != 0)', {
         reply: `SOCKS5 auth status 0x${(status[1] ?? 0).toString(16).padStart(2, '0')}`,
       });
     }
   } else if (method !== SOCKS5.noAuth || (sent && credentials)) {
     // A method we did not offer, or (pipelined) not the one we offered: our next bytes were
     // not what the proxy expects, so the handshake cannot go on.
-    throw hopError(
-      ctx,
+    throw at.error(
       'PROTOCOL_ERROR',
       'handshake',
       `chose SOCKS5 method 0x${(method ?? 0).toString(16)} we did not offer`,
+      { reason: 'wrong-protocol' },
     );
   }
 
-  phase = 'handshake';
-  awaitingDest = true;
+  at.enter('request', 'handshake');
+  at.awaitingDest = true;
   if (!sent) socket.write(encode(ctx, () => connectRequest(ctx.dest)));
-  const head = await readReply(socket, ctx, 4, [SOCKS5.version], () => {
-    awaitingDest = false;
-  });
+  const head = await readReply(socket, at, 4, [SOCKS5.version], true);
   if (head[1] !== 0x00) throw mapSocks5Reply(ctx, head[1] ?? 0);
   const atyp = head[3] ?? 0;
-  const length = atyp === 0x03 ? ((await read(socket, ctx, 1))[0] ?? 0) : addressLength(atyp);
+  const length = atyp === 0x03 ? ((await read(socket, at, 1))[0] ?? 0) : addressLength(atyp);
   if (length < 0) {
-    throw hopError(
-      ctx,
-      'PROTOCOL_ERROR',
-      'handshake',
-      `reply with unknown address type 0x${atyp.toString(16)}`,
-    );
+    throw at.error('PROTOCOL_ERROR', 'handshake', `reply with unknown address type 0x${atyp.toString(16)}`, {
+      reason: 'malformed',
+    });
   }
-  await read(socket, ctx, length + 2);
+  await read(socket, at, length + 2);
 }
 
 /**
@@ -137,15 +131,17 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
  */
 async function readReply(
   socket: Duplex,
-  ctx: HopContext,
+  at: Exchange,
   n: number,
-  versions: number[],
-  started?: () => void,
+  versions: number[] | undefined,
+  askedOnward = false,
 ): Promise<Buffer> {
-  const first = await read(socket, ctx, 1, started ? closedWithoutReply : undefined);
-  started?.();
-  if (!versions.includes(first[0] ?? -1)) throw notSocks(ctx, Buffer.concat([first, buffered(socket)]));
-  return Buffer.concat([first, await read(socket, ctx, n - 1)]);
+  const first = await read(socket, at, 1, askedOnward ? closedWithoutReply : undefined);
+  at.awaitingDest = false;
+  at.replyStarted = true;
+  if (versions && !versions.includes(first[0] ?? -1))
+    throw notSocks(at, Buffer.concat([first, buffered(socket)]));
+  return Buffer.concat([first, await read(socket, at, n - 1)]);
 }
 
 /** Whatever already arrived, without waiting: to say what a wrong reply looks like. */
@@ -161,29 +157,34 @@ function buffered(socket: Duplex): Buffer {
 function closedWithoutReply(ctx: HopContext): Error {
   return reachError(
     ctx,
-    'unreachable',
+    'failed',
     'closed without a reply',
     'the proxy closed the connection without a SOCKS reply (ssh -D does this when the destination refuses or is not permitted)',
+    false,
   );
 }
 
 async function read(
   socket: Duplex,
-  ctx: HopContext,
+  at: Exchange,
   n: number,
   onClose?: (ctx: HopContext) => Error,
 ): Promise<Buffer> {
   try {
     return await readExactly(socket, n);
   } catch (error) {
-    if (onClose && error instanceof StreamEndedError && error.received.length === 0) throw onClose(ctx);
-    if (error instanceof StreamEndedError) {
-      throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'closed the connection during the SOCKS handshake', {
-        cause: error,
-      });
-    }
-    throw hopError(ctx, 'PROTOCOL_ERROR', 'handshake', 'connection failed during the SOCKS handshake', {
+    if (onClose && error instanceof StreamEndedError && error.received.length === 0) throw onClose(at.ctx);
+    const reason = readFailure(error);
+    const how =
+      reason === 'closed'
+        ? 'closed the connection'
+        : reason === 'reset'
+          ? 'connection reset'
+          : 'connection failed';
+    const when = at.replyStarted ? 'in the middle of a reply' : 'before any reply';
+    throw at.error('PROTOCOL_ERROR', 'handshake', `${how} during the SOCKS ${at.stage} (${when})`, {
       cause: error,
+      reason,
     });
   }
 }

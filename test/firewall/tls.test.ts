@@ -1,0 +1,21 @@
+// Firewall lab: TLS interception in front of an https hop and before an https target.
+// Scenarios and expectations: scenarios.ts (group 'tls').
+import { afterEach, describe, inject, it } from 'vitest';
+import { flushRules } from './lab.js';
+import { labOrThrow, runScenario } from './run-scenario.js';
+import { scenarios } from './scenarios.js';
+
+const lab = inject('lab');
+
+describe.sequential('TLS interception in front of an https hop and before an https target', () => {
+  afterEach(async () => {
+    if (!('problem' in lab)) await flushRules(lab);
+  });
+  const list = 'problem' in lab ? [] : scenarios(lab).filter((s) => s.group === 'tls');
+  if (list.length === 0) it('has a lab', () => void labOrThrow(lab));
+  for (const s of list) {
+    it(s.name, async () => {
+      await runScenario(labOrThrow(lab), s);
+    });
+  }
+});
