@@ -4,7 +4,7 @@
  * at, a cause from a small documented set, the side that decides the exit status, and one
  * sentence of remedy. probe, check, fetch, serve's replies and the chain modes' dead-hop
  * logic all read it; nothing here reads a message. Sits on the lowest floor (it imports only
- * errors.ts) so that every floor above may use it.
+ * errors.ts and its sentences in remedies.ts) so that every floor above may use it.
  */
 import type { ChainError } from './errors.js';
 import { remedyFor } from './remedies.js';
