@@ -101,6 +101,31 @@ describe.runIf(testbed && !missing)('PAC routing, checked in squid access.log', 
     expect(await logged(squid, `localhost:${bed.origins.http.port}`, 2)).toBe(2);
   });
 
+  it('the CLI: run --pac and probe --pac route through the PAC file', async () => {
+    const url = bed.origins.http.url.replace('127.0.0.1', 'localhost');
+    const before = squid.log().filter((line) => line.includes(`localhost:${bed.origins.http.port}`)).length;
+    // curl under run: its proxy is serve's listener, whose upstream is the PAC file's CHAIN entry.
+    const run = await runCli([
+      'run',
+      '--pac',
+      pacFile,
+      '--no-check',
+      '--',
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      url,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('200');
+    const probe = await runCli(['probe', '--pac', pacFile, '--json', `localhost:${bed.origins.http.port}`]);
+    expect(probe.code, probe.stderr).toBe(0);
+    expect(await logged(squid, `localhost:${bed.origins.http.port}`, before + 2)).toBe(before + 2);
+  });
+
   it('the CLI: check --pac FILE --target checks each proxy the PAC file names for that target', async () => {
     const { port } = bed.origins.banner;
     const result = await runCli(['check', '--pac', pacFile, '--target', `127.0.0.1:${port}`, '--json']);
