@@ -1,4 +1,5 @@
 /** Retries of tunnel setup: backoff, bounds, what is never retried, aborts, and nothing after the tunnel is up. */
+import diagnostics from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain, type ChainOptions } from '../../src/index.js';
 import { resolveRetry, withRetries } from '../../src/retry.js';
@@ -143,8 +144,17 @@ describe('never retried', () => {
       retries: { retries: 5, minTimeout: 10_000 },
     });
     const controller = new AbortController();
+    // The first attempt has failed (and the 10 s pause begun) once its hop:failed event is out;
+    // aborting on the accept alone could land in that attempt's handshake on a loaded machine.
+    let failed = 0;
+    const onFailed = () => failed++;
+    diagnostics.subscribe('sockschain:hop:failed', onFailed);
     const pending = chain.connect(target(), { signal: controller.signal });
-    await eventually(() => proxy.accepted.length === 1);
+    try {
+      await eventually(() => proxy.accepted.length === 1 && failed === 1);
+    } finally {
+      diagnostics.unsubscribe('sockschain:hop:failed', onFailed);
+    }
     const started = performance.now();
     controller.abort();
     const error = await expectChainError(pending, { code: 'ABORTED' });
