@@ -3,7 +3,7 @@
 //   100 tunnels opened one after another, and 64 in flight at once, each from a new chain
 //   (so the h2 figures include its one TCP+TLS connection);
 // - `pipeline: 'auto'` on a hop that drops early bytes (microsocks): the first tunnel of a new
-//   chain (hedged after 4 round trips, src/pipeline-auto.ts), then the next one, against
+//   chain (hedged after 4 round trips, src/dial/pipeline-auto.ts), then the next one, against
 //   sequential setup. Before the hedge that first tunnel waited the whole hop timeout (10 s).
 import { readFileSync } from 'node:fs';
 import { Chain } from '../dist/index.js';

@@ -2,14 +2,20 @@ export { ChainSocket, type ChainSocketOptions } from './adapters/chain-socket.js
 export { ChainDispatcher, type ChainDispatcherOptions } from './adapters/dispatcher.js';
 export { ChainAgent, type ChainAgentOptions } from './adapters/http-agent.js';
 export { type Blame, blame, CAUSES, type Cause, type Link, linkLabel, type Side } from './blame.js';
-export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain.js';
+export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './chain/bypass.js';
+export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain/chain.js';
+export type { DnsMode } from './chain/dns-rule.js';
+export { CHANNELS, type TunnelInfo } from './chain/events.js';
+export type { HealthCheckOptions, HealthEvent } from './chain/health.js';
+export { CHAIN_MODES, type ChainMode } from './chain/hop-selector.js';
+export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './chain/retry.js';
+export { BUCKET_BOUNDS_MS, type ChainStats, type HopStats } from './chain/stats.js';
+export type { TargetTlsOptions } from './chain/target-trust.js';
 export { type ConfigFile, loadConfigFile } from './config/config-file.js';
-export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './config/no-proxy.js';
 export { type ProxychainsConf, parseProxychainsConf } from './config/proxychains-conf.js';
-export { CHANNELS, type TunnelInfo } from './diagnostics.js';
-export type { TraceEntry } from './dial.js';
-export { connectDirect, type DirectOptions } from './direct.js';
-export type { DnsMode } from './dns.js';
+export type { TraceEntry } from './dial/dial.js';
+export { connectDirect, type DirectOptions } from './dial/direct.js';
+export type { PipelineMode } from './dial/pipeline.js';
 export {
   ChainError,
   type ChainErrorCode,
@@ -19,7 +25,15 @@ export {
   type Phase,
   type Stage,
 } from './errors.js';
-export type { HealthCheckOptions, HealthEvent } from './health.js';
+export {
+  type Hop,
+  type HopInput,
+  type HopProtocol,
+  type HopSpec,
+  type HopTlsOptions,
+  parseHop,
+  redactUrl,
+} from './hop.js';
 export type {
   AuthScheme,
   HopAuth,
@@ -29,10 +43,7 @@ export type {
   ProxyAuthRequest,
   ProxyChallenge,
 } from './hop-auth.js';
-export { CHAIN_MODES, type ChainMode } from './modes.js';
-export type { PipelineMode } from './pipeline.js';
 export { type DigestAlgorithm, digestAuthorization } from './protocols/auth/digest.js';
-export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 export {
   type ClientProtocol,
   type ConnectionRecord,
@@ -47,15 +58,4 @@ export {
   startProxyServer,
   type UpstreamConnect,
 } from './server/serve.js';
-export { BUCKET_BOUNDS_MS, type ChainStats, type HopStats } from './stats.js';
 export { formatTarget, parseTarget, type Target, type TargetInput } from './target.js';
-export type { TargetTlsOptions } from './target-trust.js';
-export {
-  type Hop,
-  type HopInput,
-  type HopProtocol,
-  type HopSpec,
-  type HopTlsOptions,
-  parseHop,
-  redactUrl,
-} from './url.js';

@@ -1,7 +1,7 @@
 /** Targets: where the last hop connects to. `host:port`, `[v6]:port`, a URL, or `{ host, port }`. */
 import { isIP } from 'node:net';
 import { ChainError, describeValue } from './errors.js';
-import { formatHostPort, redactUrl, unbracket } from './url.js';
+import { formatHostPort, redactUrl, unbracket } from './hop.js';
 
 export interface Target {
   host: string;

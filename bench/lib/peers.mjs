@@ -17,7 +17,7 @@ export function hopUrl(hop) {
 /**
  * Whether `pipeline: true` changes anything on this chain: it writes a SOCKS hop's messages,
  * and the next hops' behind a SOCKS hop, together; an HTTP hop's CONNECT is one message and
- * no hop's bytes ride behind it (src/pipeline.ts). And every hop must take early bytes
+ * no hop's bytes ride behind it (src/dial/pipeline.ts). And every hop must take early bytes
  * (`pipelining: false` marks one that does not, like microsocks).
  */
 export function pipelines(hops) {

@@ -14,7 +14,7 @@
 // Pipelined setup: once a hop is reached, its requests and those of the following hops are
 // written at once, and the last reply comes back after one round trip to the last hop of that
 // run. A run ends before an https:// hop (TLS is interactive) and after an HTTP hop: only a
-// SOCKS hop relays the next hop's bytes (src/pipeline.ts: an HTTP proxy may keep the
+// SOCKS hop relays the next hop's bytes (src/dial/pipeline.ts: an HTTP proxy may keep the
 // connection after refusing, and would read the next hop's CONNECT as a request of its own).
 //
 // `proxyTcp`: a proxy's own TCP handshake with the next hop also crosses a link (2·d per hop

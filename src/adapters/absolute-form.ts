@@ -6,7 +6,7 @@
  */
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
-import { formatHostPort } from '../url.js';
+import { formatHostPort } from '../hop.js';
 
 /** `http://host[:port]` for a target, the default port left out as browsers and curl do. */
 export function httpOrigin(host: string, port: number | string | undefined): string {

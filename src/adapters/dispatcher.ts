@@ -15,10 +15,10 @@ import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
-import type { Chain } from '../chain.js';
+import type { Chain } from '../chain/chain.js';
 import { ChainError } from '../errors.js';
+import type { Hop } from '../hop.js';
 import { formatTarget, parseTarget } from '../target.js';
-import type { Hop } from '../url.js';
 import { abortedError, Closing, unlessAborted } from './abort.js';
 import { httpOrigin, rewriteDispatch } from './absolute-form.js';
 import {

@@ -10,10 +10,10 @@
  * HTTP_PROXY hop last). Chains whose last hop varies ('dynamic', 'random', 'round_robin')
  * use CONNECT. Targets the chain does not proxy (NO_PROXY) connect directly, as with connect().
  */
-import type { Chain } from '../chain.js';
+import type { Chain } from '../chain/chain.js';
 import { ChainError, describeValue } from '../errors.js';
+import type { Hop } from '../hop.js';
 import { basicAuthorization } from '../protocols/auth/basic.js';
-import type { Hop } from '../url.js';
 
 export type HttpForwarding = 'absolute' | 'connect';
 

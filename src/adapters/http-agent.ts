@@ -7,10 +7,10 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
-import type { Chain } from '../chain.js';
+import type { Chain } from '../chain/chain.js';
 import { ChainError } from '../errors.js';
+import type { Hop } from '../hop.js';
 import { formatTarget, parseTarget } from '../target.js';
-import type { Hop } from '../url.js';
 import {
   abortedError,
   Closing,

@@ -7,7 +7,7 @@
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ChainError } from '../errors.js';
-import type { Hop } from '../url.js';
+import type { Hop } from '../hop.js';
 
 /** `reason`: the status text; `challenge`: the Proxy-Authenticate value, if any. */
 export type ProxyAuthError = (reason: string | undefined, challenge: string | undefined) => ChainError;

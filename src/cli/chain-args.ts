@@ -4,9 +4,9 @@
  * (the PAC file picks the hops per target), or the environment (PROXY_PAC among it).
  * Shared by all commands so they agree on precedence and on the wording of errors.
  */
-import { Chain, type ChainOptions } from '../chain.js';
-import { splitHopList } from '../url.js';
-import { UsageError } from './io.js';
+import { Chain, type ChainOptions } from '../chain/chain.js';
+import { splitHopList } from '../hop.js';
+import { UsageError } from './output/io.js';
 
 export interface ChainArgValues {
   chain?: string[] | undefined;

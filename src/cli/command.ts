@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ChainError } from '../errors.js';
-import { type CliIo, EXIT, UsageError } from './io.js';
+import { type CliIo, EXIT, UsageError } from './output/io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Strict<T extends Options> = { args: string[]; options: T; allowPositionals: true; strict: true };

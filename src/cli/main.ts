@@ -1,17 +1,17 @@
 /** The `sockschain` command: one file per subcommand, loaded on demand. */
 import { readFileSync } from 'node:fs';
-import { type CliIo, type Command, EXIT } from './io.js';
+import { type CliIo, type Command, EXIT } from './output/io.js';
 
-export { EXIT } from './io.js';
+export { EXIT } from './output/io.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
-  probe: () => import('./probe.js'),
-  check: () => import('./check.js'),
-  serve: () => import('./serve.js'),
-  fetch: () => import('./fetch.js'),
-  demo: () => import('./demo.js'),
-  connect: () => import('./connect.js'),
-  run: () => import('./run.js'),
+  probe: () => import('./probe/probe.js'),
+  check: () => import('./check/check.js'),
+  serve: () => import('./serve/serve.js'),
+  fetch: () => import('./fetch/fetch.js'),
+  demo: () => import('./demo/demo.js'),
+  connect: () => import('./connect/connect.js'),
+  run: () => import('./run/run.js'),
 };
 
 const HELP = `sockschain: open TCP tunnels through a chain of HTTP, HTTPS, SOCKS4/4a and SOCKS5 proxies

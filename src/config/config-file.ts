@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Chain, ChainOptions } from '../chain.js';
+import type { Chain, ChainOptions } from '../chain/chain.js';
 import { ChainError } from '../errors.js';
-import type { HopInput } from '../url.js';
+import type { HopInput } from '../hop.js';
 import { parseProxychainsConf } from './proxychains-conf.js';
 
 export interface ConfigFile {

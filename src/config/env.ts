@@ -4,14 +4,15 @@
  * options from SOCKSCHAIN_* and NO_PROXY. Options given in code win over the environment,
  * which wins over the config file. A bad value is an INVALID_CONFIG naming the variable.
  */
-import type { Chain, ChainOptions } from '../chain.js';
-import { OptionError } from '../chain-options.js';
+
+import { parseNoProxy } from '../chain/bypass.js';
+import type { Chain, ChainOptions } from '../chain/chain.js';
+import { CHAIN_MODES, type ChainMode } from '../chain/hop-selector.js';
+import { OptionError } from '../chain/options.js';
+import { SCHEME_ROUTES, type SchemeRoutes } from '../chain/scheme-routes.js';
 import { ChainError } from '../errors.js';
-import { CHAIN_MODES, type ChainMode } from '../modes.js';
-import { SCHEME_ROUTES, type SchemeRoutes } from '../routes.js';
-import { type HopInput, parseHop, parseHops } from '../url.js';
+import { type HopInput, parseHop, parseHops } from '../hop.js';
 import { type ConfigFile, loadConfigFile, readCaFile } from './config-file.js';
-import { parseNoProxy } from './no-proxy.js';
 
 export function chainFromEnv(
   ChainClass: typeof Chain,

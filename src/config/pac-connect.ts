@@ -6,8 +6,8 @@
  * its own, made once and kept, so that its auth memory and keep-alive state live on.
  */
 import type net from 'node:net';
-import type { Chain, ConnectOptions } from '../chain.js';
-import { connectDirect } from '../direct.js';
+import type { Chain, ConnectOptions } from '../chain/chain.js';
+import { connectDirect } from '../dial/direct.js';
 import { ChainError } from '../errors.js';
 import type { Target } from '../target.js';
 import type { PacRoute, PacRouter } from './pac.js';

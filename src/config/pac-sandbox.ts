@@ -14,7 +14,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { DnsMode } from '../dns.js';
+import type { DnsMode } from '../chain/dns-rule.js';
 
 export type PacSandbox = Record<string, (...args: never[]) => unknown>;
 

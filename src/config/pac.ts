@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Agent, request } from 'undici';
-import type { DnsMode } from '../dns.js';
+import type { DnsMode } from '../chain/dns-rule.js';
 import { ChainError } from '../errors.js';
+import { redactUrl, splitHopList } from '../hop.js';
 import { formatTarget, type Target } from '../target.js';
-import { redactUrl, splitHopList } from '../url.js';
 import { pacSandbox } from './pac-sandbox.js';
 
 /** One entry of a PAC answer: direct, or hop URLs in order. */

@@ -6,10 +6,10 @@
  * names it and its line: silently dropping it would send traffic somewhere else.
  */
 import { readFileSync } from 'node:fs';
-import type { Chain, ChainOptions } from '../chain.js';
+import type { Chain, ChainOptions } from '../chain/chain.js';
+import type { ChainMode } from '../chain/hop-selector.js';
 import { ChainError } from '../errors.js';
-import type { ChainMode } from '../modes.js';
-import { type Hop, type HopSpec, parseHop, redactUrl } from '../url.js';
+import { type Hop, type HopSpec, parseHop, redactUrl } from '../hop.js';
 import { localnetToNoProxy } from './localnet.js';
 
 export interface ProxychainsConf {

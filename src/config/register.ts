@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setGlobalDispatcher } from 'undici';
-import { Chain } from '../chain.js';
+import { Chain } from '../chain/chain.js';
 
 function register(): Chain | undefined {
   const debug = Boolean(process.env.SOCKSCHAIN_DEBUG);

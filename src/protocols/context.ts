@@ -6,9 +6,9 @@
  */
 import type { Duplex } from 'node:stream';
 import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../errors.js';
+import type { Hop } from '../hop.js';
 import { StreamEndedError } from '../io/read-until.js';
 import { formatTarget, type Target } from '../target.js';
-import type { Hop } from '../url.js';
 import type { ChainAuth } from './auth/memory.js';
 
 export interface HopContext {

@@ -19,7 +19,7 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { ChainError } from '../errors.js';
-import type { Hop } from '../url.js';
+import type { Hop } from '../hop.js';
 
 export interface H2Limits {
   /** Tunnels (streams) per connection before a second connection is opened. */

@@ -1,7 +1,7 @@
 /** The first hop is reached over plain TCP; everything after it rides on this socket. */
 import net from 'node:net';
 import { ChainError } from '../errors.js';
-import type { Hop } from '../url.js';
+import type { Hop } from '../hop.js';
 
 export function dialTcp(
   hop: Hop,

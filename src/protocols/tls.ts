@@ -7,7 +7,7 @@ import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { ChainError } from '../errors.js';
-import type { Hop, HopTlsOptions } from '../url.js';
+import type { Hop, HopTlsOptions } from '../hop.js';
 import type { HopProgress } from './context.js';
 
 export function wrapTls(

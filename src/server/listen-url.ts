@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ChainError } from '../errors.js';
-import { formatHostPort, redactUrl, unbracket } from '../url.js';
+import { formatHostPort, redactUrl, unbracket } from '../hop.js';
 
 /** 'socks' serves SOCKS4, SOCKS4a and SOCKS5 on one port; 'http' serves CONNECT and forwarding. */
 export type ListenerKind = 'socks' | 'http';

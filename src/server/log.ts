@@ -3,7 +3,7 @@
  * request), and its one-line rendering for the serve log. Errors are ChainErrors, whose
  * hop URLs are redacted, and client credentials are never recorded.
  */
-import type { TraceEntry } from '../dial.js';
+import type { TraceEntry } from '../dial/dial.js';
 import type { ChainError, ChainErrorCode } from '../errors.js';
 
 export type ClientProtocol = 'socks5' | 'socks4' | 'socks4a' | 'http-connect' | 'http';

@@ -2,7 +2,7 @@
  * chain.serve(): the local proxy server (proxy-server.ts) with the chain as its upstream,
  * so programs that are not Node (curl, browsers, mail servers) can use the chain.
  */
-import type { Chain } from '../chain.js';
+import type { Chain } from '../chain/chain.js';
 import { type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
 
 /** The options of `startProxyServer` but `connect` and `route`, which the chain provides. */
@@ -22,7 +22,7 @@ export function serveChain(chain: Chain, options: ServeOptions): Promise<ServeHa
   });
 }
 
-export { connectDirect, type DirectOptions } from '../direct.js';
+export { connectDirect, type DirectOptions } from '../dial/direct.js';
 export type { ListenerAuth } from './auth.js';
 export type { ClientProtocol, ConnectionRecord, ListenerFailure } from './log.js';
 export { formatRecord } from './log.js';

@@ -3,7 +3,7 @@
  * connection), joining it to the client with byte counts, and the one log record at the end.
  */
 import type net from 'node:net';
-import type { TraceEntry } from '../dial.js';
+import type { TraceEntry } from '../dial/dial.js';
 import { ChainError } from '../errors.js';
 import { formatTarget, type Target } from '../target.js';
 import type { ListenerAuth } from './auth.js';

@@ -6,10 +6,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Chain } from '../chain.js';
+import type { Chain } from '../chain/chain.js';
+import type { ChainStats } from '../chain/stats.js';
 import { ChainError } from '../errors.js';
-import type { ChainStats } from '../stats.js';
-import { formatHostPort } from '../url.js';
+import { formatHostPort } from '../hop.js';
 import { credentialsMatch, type ListenerAuth } from './auth.js';
 import { isLoopback } from './listen-url.js';
 

@@ -7,11 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseNoProxy, shouldBypass } from '../../src/chain/bypass.js';
 import { parseJsonConfig } from '../../src/config/config-file.js';
-import { parseNoProxy, shouldBypass } from '../../src/config/no-proxy.js';
 import { parseProxychainsConf } from '../../src/config/proxychains-conf.js';
+import type { Hop } from '../../src/hop.js';
 import { Chain, ChainError } from '../../src/index.js';
-import type { Hop } from '../../src/url.js';
 import { check, mutatedText, RUNS, renderings } from './fuzz.js';
 
 // The main property of each parser runs RUNS times; the narrower ones a tenth of that.

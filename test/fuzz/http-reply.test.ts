@@ -8,11 +8,11 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ChainError } from '../../src/errors.js';
+import { parseHop } from '../../src/hop.js';
 import { forgetDigestChallenges } from '../../src/protocols/auth/connect-auth.js';
 import type { HopContext } from '../../src/protocols/context.js';
 import { httpConnect, MAX_REPLY_HEAD } from '../../src/protocols/http-connect.js';
 import { MalformedResponseError, parseResponseHead } from '../../src/protocols/http-response.js';
-import { parseHop } from '../../src/url.js';
 import { check, chunked, cuts, fakePeer, mutated, RUNS, renderings, rest, withinMs } from './fuzz.js';
 
 const SOME = Math.ceil(RUNS / 5);

@@ -8,9 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChainError } from '../../src/errors.js';
+import { type Hop, parseHop } from '../../src/hop.js';
 import type { HopContext } from '../../src/protocols/context.js';
 import { socksHandshake } from '../../src/protocols/socks/handshake.js';
-import { type Hop, parseHop } from '../../src/url.js';
 import { check, chunked, cuts, fakePeer, mutated, RUNS, renderings, rest, withinMs } from './fuzz.js';
 
 const PASSWORD = 'fuzz-SECRET-pw';

@@ -1,13 +1,13 @@
 /**
- * Fuzzing the hop-URL parser (src/url.ts), the target parser (src/target.ts) and the Chain
+ * Fuzzing the hop-URL parser (src/hop.ts), the target parser (src/target.ts) and the Chain
  * constructor: for any input, a valid result or a ChainError INVALID_CONFIG, never another
  * exception; a password never shows in a hop's URL, JSON, inspect output or any error.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type Hop, type HopSpec, parseHop, parseHops } from '../../src/hop.js';
 import { Chain, ChainError } from '../../src/index.js';
 import { parseTarget } from '../../src/target.js';
-import { type Hop, type HopSpec, parseHop, parseHops } from '../../src/url.js';
 import { check, mutatedText, RUNS, renderings } from './fuzz.js';
 
 // The main property of each parser runs RUNS times; the narrower ones a tenth of that.

@@ -5,7 +5,7 @@
  * real squid and dante shows the follow-up probes telling credentials-blocked apart.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/cli/diagnose.js';
+import { diagnose } from '../../src/cli/probe/diagnose.js';
 import { blame, Chain, ChainError } from '../../src/index.js';
 import type { Fixture } from '../fixtures/index.js';
 import { carries, firstByte, startInspectingRelay } from '../fixtures/inspecting-relay.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchBehindCorporateProxy } from '../../docs/recipes/corporate-proxy.js';
 import { Chain } from '../../src/index.js';
-import { cleanEnv, ensureBuilt, runCli } from '../cli/run-cli.js';
+import { cleanEnv, ensureBuilt, runCli } from '../unit/cli/run-cli.js';
 import { AUTH_SQUID_BASE, type AuthSquid, authSquidMissing, startAuthSquid } from './auth-squid.js';
 import { bannerExchange } from './exchange.js';
 import { chainOptions, server } from './servers.js';

@@ -10,7 +10,7 @@ import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { run as serveRun } from '../../src/cli/serve.js';
+import { run as serveRun } from '../../src/cli/serve/serve.js';
 import { Chain, ChainError } from '../../src/index.js';
 import { formatRecord } from '../../src/server/log.js';
 import { certs, closedPort, type Fixture, startHostileServer } from '../fixtures/index.js';

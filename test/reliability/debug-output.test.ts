@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cleanEnv, ensureBuilt, ROOT } from '../cli/run-cli.js';
+import { cleanEnv, ensureBuilt, ROOT } from '../unit/cli/run-cli.js';
 import { expectNoPassword, PASSWORDS, type SecretEnv, startSecretEnv } from './secrets.js';
 import { spawnNode } from './spawn.js';
 

@@ -47,7 +47,7 @@ beforeAll(() => {
       return countedPromise(host, ...rest);
     },
   });
-  // ESM named imports of node:dns (src/dns.ts) see the wrappers too.
+  // ESM named imports of node:dns (src/chain/dns-rule.ts) see the wrappers too.
   syncBuiltinESMExports();
 });
 

@@ -7,7 +7,7 @@
  * Written here rather than taken from the registry: @node-ntlm/core and httpntlm fall back
  * to NTLMv1/LM, draw the client challenge from Math.random, and take no fixed challenge or
  * time, so they cannot be checked against the specification's test vectors (MS-NLMP 4.2.4,
- * in test/auth/ntlm.test.ts). MD4, which NTLM's password hash needs, is not in Node 20's
+ * in test/unit/protocols/auth/ntlm.test.ts). MD4, which NTLM's password hash needs, is not in Node 20's
  * OpenSSL 3 default provider (`createHash('md4')` throws), so it comes from js-md4.
  */
 import { createHmac, randomBytes } from 'node:crypto';

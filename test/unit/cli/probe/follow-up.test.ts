@@ -1,0 +1,100 @@
+/**
+ * probe's follow-up probes on their own: what `ask` and `canary` report for a hop that
+ * answers, stays silent, resets or closes, reached directly and through a hop before it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ask,
+  canary,
+  connectWithoutCredentials,
+  httpStatus,
+  socks5Greeting,
+  socksMethod,
+} from '../../../../src/cli/probe/follow-up.js';
+import { Chain } from '../../../../src/index.js';
+import { type Fixture, startHttpProxy, startSocksServer } from '../../../fixtures/index.js';
+import { hopUrl, SECRET, USER } from '../../../helpers.js';
+import { type Scripted, type Step, startScripted } from '../../basics/blame/scripted.js';
+
+const servers: Array<Fixture | Scripted> = [];
+let http: Fixture;
+let socks: Fixture;
+beforeAll(async () => {
+  http = await startHttpProxy({ auth: { username: USER, password: SECRET } });
+  socks = await startSocksServer({ versions: [5] });
+  servers.push(http, socks);
+});
+afterAll(async () => {
+  for (const server of servers) await server.close();
+});
+
+async function scripted(script: Step[]): Promise<string> {
+  const server = await startScripted(script);
+  servers.push(server);
+  return `http://127.0.0.1:${server.port}`;
+}
+
+const chainOf = (hops: string[]) => new Chain(hops, { timeoutMs: 2000 });
+
+describe('ask: the first bytes of an answer, or how the hop kept quiet', () => {
+  it('an HTTP proxy with credentials answers a CONNECT without them: HTTP 407, in protocol', async () => {
+    const outcome = await ask(
+      chainOf([hopUrl('http', http)]),
+      [0],
+      connectWithoutCredentials('127.0.0.1:9'),
+      1000,
+      httpStatus,
+    );
+    expect(outcome).toMatchObject({ kind: 'answered', detail: 'HTTP 407', inProtocol: true });
+  });
+
+  it('a SOCKS5 greeting alone, through an HTTP hop: the method choice', async () => {
+    const chain = chainOf([hopUrl('http', http, { user: USER, pass: SECRET }), hopUrl('socks5', socks)]);
+    const outcome = await ask(chain, [0, 1], socks5Greeting(false), 1000, socksMethod);
+    expect(outcome).toMatchObject({ kind: 'answered', detail: 'SOCKS5 method 0x00', inProtocol: true });
+  });
+
+  it.each([
+    [['silent'] as Step[], 'silent'],
+    [[{ read: 1 }, 'reset'] as Step[], 'reset'],
+    [[{ read: 1 }, 'close'] as Step[], 'closed'],
+    [[{ read: 1 }, { write: [0x16, 0x03, 0x01] }, 'silent'] as Step[], 'answered'],
+  ])('%o → %s', async (script, kind) => {
+    const hop = await scripted(script);
+    const began = performance.now();
+    const outcome = await ask(chainOf([hop]), [0], connectWithoutCredentials('127.0.0.1:9'), 300, httpStatus);
+    expect(outcome.kind).toBe(kind);
+    if (kind === 'answered') expect(outcome.inProtocol).toBe(false);
+    expect(performance.now() - began).toBeLessThan(1000);
+  });
+
+  it('a hop that cannot be reached is "unreached", not silence', async () => {
+    const outcome = await ask(
+      chainOf(['http://127.0.0.1:1']),
+      [0],
+      connectWithoutCredentials('x:1'),
+      300,
+      httpStatus,
+    );
+    expect(outcome).toMatchObject({ kind: 'unreached', detail: 'HOP_UNREACHABLE' });
+  });
+});
+
+describe('canary: the same handshake for another destination', () => {
+  it('a working hop answers (tunnel up, or a refusal in its own words)', async () => {
+    const chain = chainOf([hopUrl('http', http, { user: USER, pass: SECRET })]);
+    expect(await canary(chain, [0], { host: http.host, port: http.port }, 1000)).toMatchObject({
+      kind: 'answered',
+    });
+    expect(await canary(chain, [0], { host: '127.0.0.1', port: 1 }, 1000)).toMatchObject({
+      kind: 'answered',
+    });
+  });
+
+  it('a hop that answers nothing: silent', async () => {
+    const hop = await scripted(['silent']);
+    expect(await canary(chainOf([hop]), [0], { host: '127.0.0.1', port: 9 }, 300)).toMatchObject({
+      kind: 'silent',
+    });
+  });
+});
