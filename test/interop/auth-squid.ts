@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { squidCommonConf } from './own-servers.js';
 
 export interface AuthSquid {
   ntlm: number;
@@ -56,19 +57,9 @@ cache_effective_user proxy
 pid_filename ${dir}/squid.pid
 cache_log ${dir}/cache.log
 access_log stdio:${accessLog} squid
-cache_store_log none
-logfile_rotate 0
 coredump_dir ${dir}
-cache deny all
-cache_mem 8 MB
 max_filedescriptors 1024
-dns_nameservers 127.0.0.1
-hosts_file /etc/hosts
-pinger_enable off
-icp_port 0
-htcp_port 0
-netdb_filename none
-shutdown_lifetime 0 seconds
+include ${squidCommonConf(dir)}
 tcp_outgoing_address 127.0.0.1
 udp_outgoing_address 127.0.0.1
 udp_incoming_address 127.0.0.1
@@ -88,7 +79,6 @@ acl p_negotiate myportname negotiate
 acl p_open myportname open
 auth_schemes ntlm p_ntlm
 auth_schemes negotiate p_negotiate
-acl safe_name dstdom_regex -n -i ^(localhost|[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+)$
 acl lo_dst dst 127.0.0.0/8
 acl authed proxy_auth REQUIRED
 acl refused proxy_auth_regex -i mallory$

@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   mkdtempSync,
   readFileSync,
@@ -44,6 +45,16 @@ export interface OwnSquid {
   stop(): Promise<void>;
 }
 
+/**
+ * Copies scripts/testbed/squid-common.conf (the lines every test squid shares) into `dir` and
+ * returns its path, for an `include` line in that squid's config.
+ */
+export function squidCommonConf(dir: string): string {
+  const path = join(dir, 'squid-common.conf');
+  copyFileSync(new URL('../../scripts/testbed/squid-common.conf', import.meta.url), path);
+  return path;
+}
+
 /** squid on 127.0.0.1:PORT, open, loopback destinations only; state in a temp dir `proxy` can enter. */
 export async function startOwnSquid(port: number): Promise<OwnSquid> {
   const dir = mkdtempSync(join(tmpdir(), 'sockschain-squid-'));
@@ -56,18 +67,8 @@ cache_effective_user proxy
 pid_filename ${dir}/squid.pid
 cache_log ${dir}/cache.log
 access_log stdio:${dir}/access.log squid
-cache_store_log none
-logfile_rotate 0
 coredump_dir ${dir}
-cache deny all
-cache_mem 8 MB
-dns_nameservers 127.0.0.1
-hosts_file /etc/hosts
-pinger_enable off
-icp_port 0
-htcp_port 0
-netdb_filename none
-shutdown_lifetime 0 seconds
+include ${squidCommonConf(dir)}
 tcp_outgoing_address 127.0.0.1
 acl lo_dst dst 127.0.0.0/8
 http_access deny !lo_dst
