@@ -6,7 +6,7 @@ export { type NoProxy, type NoProxyInput, parseNoProxy, shouldBypass } from './c
 export { Chain, type ChainOptions, type ConnectOptions, type ResolvedChainOptions } from './chain/chain.js';
 export type { DnsMode } from './chain/dns-rule.js';
 export { CHANNELS, type TunnelInfo } from './chain/events.js';
-export type { HealthCheckOptions, HealthEvent } from './chain/health.js';
+export type { HealthCheckOptions, HealthEvent, HopHealth } from './chain/health.js';
 export { CHAIN_MODES, type ChainMode } from './chain/hop-selector.js';
 export { NEVER_RETRIED, type ResolvedRetryOptions, type RetryOptions } from './chain/retry.js';
 export { BUCKET_BOUNDS_MS, type ChainStats, type HopStats } from './chain/stats.js';

@@ -18,6 +18,7 @@ PACKAGES=(
   krb5-kdc krb5-admin-server krb5-user                                   # Negotiate test: MIT KDC, kadmin.local, kinit
   prometheus                                                             # promtool: parses serve --status metrics in tests
   nftables iptables mitmproxy iproute2                                   # firewall lab (netns, rules), TLS interceptor (lab, interop)
+  apache2 ncat                                                          # Expect: 100-continue through apache mod_proxy and ncat (interop)
 )
 DANTE_USER=bob
 DANTE_PASS=hunter2

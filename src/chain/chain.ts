@@ -135,6 +135,7 @@ export class Chain {
         health,
         (position, timeoutMs) => this.#checkHop(position, target, timeoutMs),
         (position, down) => this.#selector.setUnhealthy(position, down),
+        { setLatency: (position, ms, slow) => this.#selector.setLatency(position, ms, slow) },
       );
       this.#health.start();
     }
@@ -354,7 +355,7 @@ export class Chain {
    * per hop the attempts through it, its failures by code and its setup latency (docs/operations.md).
    */
   stats(): ChainStats {
-    return this.#stats.snapshot();
+    return this.#stats.snapshot(this.#health);
   }
 
   /**

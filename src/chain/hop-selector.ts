@@ -10,6 +10,11 @@
  * A hop that failed in dynamic, random or round_robin mode cools down for `cooldownMs`: the
  * next connections leave it out while enough other hops are left, so they don't wait on it
  * again. Strict mode has no choice to make, so it keeps no such record.
+ *
+ * With latency-aware selection (health checks with `prefer: 'latency'`, see latency.ts), hops
+ * the checks found slow are the last choice among the hops that are up: dynamic leaves them
+ * out while a fast hop is up; random and round_robin pick among the fast hops and, when
+ * fewer than `chainLength` are fast, add the fastest of the slow ones.
  */
 import { blame } from '../blame.js';
 import type { ChainError } from '../errors.js';
@@ -31,6 +36,9 @@ export class HopSelector {
   readonly #downUntil = new Map<number, number>();
   /** Hops that active health checks found down, until a check passes (health.ts). */
   readonly #unhealthy = new Set<number>();
+  /** Health checks' latency verdicts (latency.ts): slow hops and every measured hop's latency. */
+  readonly #slow = new Set<number>();
+  readonly #latencyMs = new Map<number, number>();
   #next = 0;
 
   constructor(options: SelectorOptions) {
@@ -51,15 +59,19 @@ export class HopSelector {
     if (mode === 'strict') return [...candidates];
     const usable = candidates.filter((position) => !excluded.has(position));
     const up = usable.filter((position) => !this.isDown(position));
+    const fast = up.filter((position) => !this.#slow.has(position));
     if (mode === 'dynamic') {
-      const chosen = up.length > 0 ? up : usable;
+      const chosen = fast.length > 0 ? fast : up.length > 0 ? up : usable;
       return chosen.length > 0 ? chosen : undefined;
     }
     const length = Math.min(this.#options.chainLength, candidates.length);
     if (usable.length < length) return undefined;
+    // Slow hops that are up, fastest first; cooling hops only fill the chain when too few are up.
+    const slow = up.filter((p) => this.#slow.has(p)).sort((a, b) => this.#latency(a) - this.#latency(b));
+    const cooling = usable.filter((p) => !up.includes(p));
     return mode === 'random'
-      ? this.#random(up, usable, length)
-      : this.#roundRobin(candidates, up, usable, length);
+      ? this.#random(fast, slow, cooling, length)
+      : this.#roundRobin(candidates, fast, slow, cooling, length);
   }
 
   /** Records a hop failure: the hop cools down (not in strict mode, which cannot skip it). */
@@ -79,6 +91,14 @@ export class HopSelector {
     else this.#unhealthy.delete(position);
   }
 
+  /** Health checks' latency for a hop (undefined: not measured) and whether it is too slow to prefer. */
+  setLatency(position: number, latencyMs: number | undefined, slow: boolean): void {
+    if (latencyMs === undefined) this.#latencyMs.delete(position);
+    else this.#latencyMs.set(position, latencyMs);
+    if (slow) this.#slow.add(position);
+    else this.#slow.delete(position);
+  }
+
   isDown(position: number): boolean {
     if (this.#unhealthy.has(position)) return true;
     const until = this.#downUntil.get(position);
@@ -88,10 +108,8 @@ export class HopSelector {
     return false;
   }
 
-  #random(up: number[], usable: number[], length: number): number[] {
-    // Hops that are up come first; cooling ones only fill the chain when too few are up.
-    const cooling = usable.filter((p) => !up.includes(p));
-    const chosen = [...this.#shuffle(up), ...this.#shuffle(cooling)].slice(0, length);
+  #random(fast: number[], slow: number[], cooling: number[], length: number): number[] {
+    const chosen = pick([this.#shuffle(fast), slow, this.#shuffle(cooling)], length);
     // The picked hops are chained in random order, as proxychains does.
     return this.#shuffle(chosen);
   }
@@ -106,18 +124,26 @@ export class HopSelector {
     return out;
   }
 
-  #roundRobin(candidates: readonly number[], up: number[], usable: number[], length: number): number[] {
+  #roundRobin(
+    candidates: readonly number[],
+    fast: number[],
+    slow: number[],
+    cooling: number[],
+    length: number,
+  ): number[] {
     const start = this.#next % candidates.length;
     const rotated = [...candidates.slice(start), ...candidates.slice(0, start)];
-    let chosen = rotated.filter((p) => up.includes(p)).slice(0, length);
-    if (chosen.length < length) {
-      // Not enough hops are up: fill with cooling ones, keeping the rotation order.
-      const fill = new Set([...chosen, ...rotated.filter((p) => usable.includes(p) && !chosen.includes(p))]);
-      chosen = rotated.filter((p) => fill.has(p)).slice(0, length);
-    }
+    const inTurn = (group: number[]) => rotated.filter((p) => group.includes(p));
+    // Fast hops in their turn first; then the fastest slow ones, then cooling ones in turn.
+    const picked = pick([inTurn(fast), slow, inTurn(cooling)], length);
+    const chosen = rotated.filter((p) => picked.includes(p));
     const last = chosen[chosen.length - 1];
     if (last !== undefined) this.#next = candidates.indexOf(last) + 1;
     return chosen;
+  }
+
+  #latency(position: number): number {
+    return this.#latencyMs.get(position) ?? Number.POSITIVE_INFINITY;
   }
 
   #now(): number {
@@ -127,6 +153,11 @@ export class HopSelector {
   #dice(): number {
     return (this.#options.random ?? Math.random)();
   }
+}
+
+/** The first `length` positions of `groups`, taken in order (earlier groups are preferred). */
+function pick(groups: readonly number[][], length: number): number[] {
+  return groups.flat().slice(0, length);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TraceEntry } from '../dial/dial.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
+import type { HopHealth } from './health.js';
 
 const BUCKETS = 96;
 const PER_DOUBLING = 4;
@@ -58,6 +59,8 @@ export interface HopStats {
   latencyMs: { count: number; mean?: number; p50?: number; p90?: number; p99?: number; max?: number };
   /** The histogram behind latencyMs: cumulative counts at BUCKET_BOUNDS_MS (non-empty buckets only). */
   histogram: Array<{ le: number; count: number }>;
+  /** With health checks: the hop's state and its check latency (median of the last checks, ms). */
+  health?: HopHealth;
 }
 
 export interface ChainStats {
@@ -129,7 +132,8 @@ export class StatsRecorder {
     this.#failures[code] = (this.#failures[code] ?? 0) + 1;
   }
 
-  snapshot(): ChainStats {
+  /** `health`: the chain's health checker, when it has one. */
+  snapshot(health?: { hopHealth(position: number): HopHealth }): ChainStats {
     let bytesUp = this.#bytesUp;
     let bytesDown = this.#bytesDown;
     for (const [socket, [read, written]] of this.#live) {
@@ -143,14 +147,16 @@ export class StatsRecorder {
       failures: { ...this.#failures },
       bytesUp,
       bytesDown,
-      hops: this.#hops.map((hop, index) =>
-        hopStats(
+      hops: this.#hops.map((hop, index) => {
+        const stats = hopStats(
           hop,
           this.#connected[index] ?? 0,
           this.#hopFailures[index] ?? {},
           this.#latency[index] as Histogram,
-        ),
-      ),
+        );
+        if (health) stats.health = health.hopHealth(index);
+        return stats;
+      }),
     };
   }
 }
