@@ -213,7 +213,7 @@ describe('directives', () => {
     ).options;
     expect(options.hopTimeoutMs).toBe(8000);
     expect(configError(conf(['tcp_read_time_out soon', ...list])).message).toMatch(
-      /line 1: a timeout is a positive number/,
+      /line 1: tcp_read_time_out must be a whole number of ms >= 1, got "soon"/,
     );
   });
 
