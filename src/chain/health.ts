@@ -8,6 +8,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { ChainError, describeValue } from '../errors.js';
 import type { Hop } from '../hop.js';
+import { integer, invalid, milliseconds } from '../validate.js';
 
 export interface HealthCheckOptions {
   /** `host:port` each check opens a tunnel to (through one hop at a time). */
@@ -49,18 +50,16 @@ export function resolveHealthCheck(
   if (typeof options.target !== 'string' || !/:\d+$/.test(options.target)) {
     throw invalid(`healthCheck.target must be "host:port", got ${describeValue(options.target)}`);
   }
-  const number = (v: unknown, name: string, fallback: number, integer = false) => {
-    if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v))) return v;
-    throw invalid(
-      `healthCheck.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(v)}`,
-    );
-  };
+  const ms = (value: unknown, name: string, fallback: number) =>
+    value === undefined ? fallback : milliseconds(value, { name: `healthCheck.${name}` });
   return {
     target: options.target,
-    intervalMs: number(options.intervalMs, 'intervalMs', 30_000),
-    timeoutMs: number(options.timeoutMs, 'timeoutMs', 5000),
-    tolerance: number(options.tolerance, 'tolerance', 1, true),
+    intervalMs: ms(options.intervalMs, 'intervalMs', 30_000),
+    timeoutMs: ms(options.timeoutMs, 'timeoutMs', 5000),
+    tolerance:
+      options.tolerance === undefined
+        ? 1
+        : integer(options.tolerance, { name: 'healthCheck.tolerance', min: 1 }),
     onChange: options.onChange,
   };
 }
@@ -138,8 +137,4 @@ export class HealthChecker {
     if (channel.hasSubscribers) channel.publish(event);
     this.#options.onChange?.(event);
   }
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }
