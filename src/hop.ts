@@ -3,8 +3,9 @@
  * non-enumerable property, so that JSON, `util.inspect` and spreading never show it.
  */
 import { inspect } from 'node:util';
-import { ChainError } from './errors.js';
+import type { ChainError } from './errors.js';
 import { type HopAuth, type HopAuthSpec, parseHopAuth } from './hop-auth.js';
+import { fits, invalid, PORT } from './validate.js';
 
 export type HopProtocol = 'http' | 'https' | 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
 
@@ -212,7 +213,7 @@ function fromSpec(spec: HopSpec, index: number, hopName: string): Hop {
   if (!protocol) throw configError(`${hopName} has unsupported protocol "${spec.protocol}"`, index, url);
   if (host === '' || /[\s/?#@]/.test(host))
     throw configError(`${hopName} has no valid host: ${url}`, index, url);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!fits(port, PORT)) {
     throw configError(`${hopName} has an invalid port (1-65535): ${url}`, index, url);
   }
   if ((protocol === 'socks4' || protocol === 'socks4a') && password !== undefined) {
@@ -267,5 +268,5 @@ function buildUrl(
 }
 
 function configError(message: string, index: number, hop?: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', message, hopIndex: index, hop, phase: 'config' });
+  return invalid(message, { hopIndex: index, hop });
 }

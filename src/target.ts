@@ -1,7 +1,8 @@
 /** Targets: where the last hop connects to. `host:port`, `[v6]:port`, a URL, or `{ host, port }`. */
 import { isIP } from 'node:net';
-import { ChainError, describeValue } from './errors.js';
+import { describeValue } from './errors.js';
 import { formatHostPort, redactUrl, unbracket } from './hop.js';
+import { fits, invalid, PORT } from './validate.js';
 
 export interface Target {
   host: string;
@@ -51,7 +52,7 @@ export function parseTarget(input: TargetInput): Target {
 function checked(host: string, port: number, original: unknown): Target {
   host = isIP(host) ? host : host.toLowerCase().replace(/\.$/, '');
   if (host === '' || /[\s/@]/.test(host)) throw invalid(`target has no valid host: ${describe(original)}`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!fits(port, PORT)) {
     throw invalid(`target port must be 1-65535: ${describe(original)}`);
   }
   return { host, port };
@@ -66,8 +67,4 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return redactUrl(value);
   const { host, port } = value as { host?: unknown; port?: unknown };
   return `{ host: ${describeValue(host)}, port: ${describeValue(port)} }`;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', message, phase: 'config' });
 }

@@ -11,9 +11,10 @@
  * use CONNECT. Targets the chain does not proxy (NO_PROXY) connect directly, as with connect().
  */
 import type { Chain } from '../chain/chain.js';
-import { ChainError, describeValue } from '../errors.js';
+import { describeValue } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { basicAuthorization } from '../protocols/auth/basic.js';
+import { fits, invalid, milliseconds } from '../validate.js';
 
 export type HttpForwarding = 'absolute' | 'connect';
 
@@ -54,28 +55,20 @@ export function proxyAuthorization(hop: Hop): string | undefined {
 /** A connection opened for absolute-form requests must reach the hop the requests were written for. */
 export function checkForwardHop(expected: Hop, actual: Hop): void {
   if (expected === actual || expected.url === actual.url) return;
-  throw new ChainError({
-    code: 'INVALID_CONFIG',
-    phase: 'config',
-    hop: actual.url,
-    message: `absolute-form requests were prepared for ${expected.url} but the chain reached ${actual.url}: use forwarding: 'connect' for this chain`,
-  });
+  throw invalid(
+    `absolute-form requests were prepared for ${expected.url} but the chain reached ${actual.url}: use forwarding: 'connect' for this chain`,
+    { hop: actual.url },
+  );
 }
 
 /** Checks a connection count (maxSockets, connections) up front, so mistakes fail at creation. */
 export function checkCount(value: unknown, name: string): void {
   if (value === undefined || value === Number.POSITIVE_INFINITY) return;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return;
+  if (fits(value, { whole: true, min: 1 })) return;
   throw invalid(`${name} must be a positive integer (or Infinity), got ${describeValue(value)}`);
 }
 
 /** Checks a deadline in ms. */
 export function checkTimeout(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return;
-  throw invalid(`${name} must be a positive number of ms, got ${describeValue(value)}`);
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
+  if (value !== undefined) milliseconds(value, { name });
 }

@@ -11,8 +11,8 @@
  * Names are never resolved here: an IP rule or range matches targets given as IP literals only.
  */
 import { BlockList, isIP } from 'node:net';
-import { ChainError } from '../errors.js';
 import { parseTarget, type Target, type TargetInput } from '../target.js';
+import { fits, invalid, PORT, parseWhole } from '../validate.js';
 
 export type NoProxyInput = string | readonly string[];
 
@@ -120,11 +120,7 @@ function netRule(spec: string, portNumber: number | undefined, where: string): R
 
 function port(text: string | undefined, where: string): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > 65535) throw invalid(`${where}: the port must be 1-65535`);
+  const value = parseWhole(text);
+  if (!fits(value, PORT)) throw invalid(`${where}: the port must be 1-65535`);
   return value;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -9,11 +9,11 @@ import type { Dispatcher } from 'undici';
 import { ChainSocket, type ChainSocketOptions } from '../adapters/chain-socket.js';
 import { type ChainDispatcherOptions, createDispatcher } from '../adapters/dispatcher.js';
 import { type ChainAgent, type ChainAgentOptions, createAgent } from '../adapters/http-agent.js';
-import { chainFromConfigFile } from '../config/config-file.js';
-import { chainFromEnv } from '../config/env.js';
-import { loadPacSource, type PacOptions, PacRouter } from '../config/pac.js';
+import { fileConfig } from '../config/config-file.js';
+import { envConfig } from '../config/env.js';
+import { type PacOptions, type PacRouter, pacConfig } from '../config/pac.js';
 import { PacConnector } from '../config/pac-connect.js';
-import { chainFromProxychainsConf } from '../config/proxychains-conf.js';
+import { proxychainsConfig } from '../config/proxychains-conf.js';
 import { dial, type TraceEntry } from '../dial/dial.js';
 import { connectDirect } from '../dial/direct.js';
 import { PipelineMemory } from '../dial/pipeline.js';
@@ -81,17 +81,20 @@ export class Chain {
 
   /** A chain from PROXY_CHAIN, SOCKSCHAIN_CONFIG or the standard *_PROXY variables; undefined when none is set. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, options: ChainOptions = {}): Chain | undefined {
-    return chainFromEnv(Chain, env, options);
+    const config = envConfig(env, options);
+    return config && new Chain(config.hops, config.options);
   }
 
   /** A chain from proxychains-ng's configuration format (the text, or a path to the file). */
   static fromProxychainsConf(textOrPath: string, options: ChainOptions = {}): Chain {
-    return chainFromProxychainsConf(Chain, textOrPath, options);
+    const config = proxychainsConfig(textOrPath, options);
+    return new Chain(config.hops, config.options);
   }
 
   /** A chain from a config file: JSON `{ "hops": [...], "options": {...} }` or a proxychains.conf. */
   static fromConfigFile(path: string, options: ChainOptions = {}): Chain {
-    return chainFromConfigFile(Chain, path, options);
+    const config = fileConfig(path, options);
+    return new Chain(config.hops, config.options);
   }
 
   /**
@@ -100,9 +103,8 @@ export class Chain {
    * empty; each route the PAC file names becomes a chain of its own with these options.
    */
   static fromPac(source: string, options: ChainOptions & { pac?: PacOptions } = {}): Chain {
-    const { pac, ...rest } = options;
-    const router = new PacRouter(loadPacSource(source), rest.dns ?? 'remote', pac);
-    return new Chain([], Object.assign(rest, { [PAC_ROUTER]: router }));
+    const config = pacConfig(source, options);
+    return new Chain(config.hops, config.options);
   }
 
   constructor(hops: string | readonly HopInput[], options: ChainOptions = {}) {

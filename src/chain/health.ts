@@ -11,6 +11,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { ChainError, describeValue } from '../errors.js';
 import type { Hop } from '../hop.js';
+import { integer, invalid, milliseconds } from '../validate.js';
 import { LatencyTracker } from './latency.js';
 
 export interface HealthCheckOptions {
@@ -85,20 +86,18 @@ export function resolveHealthCheck(
   if (typeof options.target !== 'string' || !/:\d+$/.test(options.target)) {
     throw invalid(`healthCheck.target must be "host:port", got ${describeValue(options.target)}`);
   }
-  const number = (v: unknown, name: string, fallback: number, integer = false) => {
-    if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0 && (!integer || Number.isInteger(v))) return v;
-    throw invalid(
-      `healthCheck.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${describeValue(v)}`,
-    );
-  };
+  const ms = (value: unknown, name: string, fallback: number) =>
+    value === undefined ? fallback : milliseconds(value, { name: `healthCheck.${name}` });
   return {
     target: options.target,
-    intervalMs: number(options.intervalMs, 'intervalMs', 30_000),
-    timeoutMs: number(options.timeoutMs, 'timeoutMs', 5000),
-    tolerance: number(options.tolerance, 'tolerance', 1, true),
+    intervalMs: ms(options.intervalMs, 'intervalMs', 30_000),
+    timeoutMs: ms(options.timeoutMs, 'timeoutMs', 5000),
+    tolerance:
+      options.tolerance === undefined
+        ? 1
+        : integer(options.tolerance, { name: 'healthCheck.tolerance', min: 1 }),
     prefer: preferOption(options.prefer),
-    toleranceMs: number(options.toleranceMs, 'toleranceMs', 50),
+    toleranceMs: ms(options.toleranceMs, 'toleranceMs', 50),
     onChange: options.onChange,
   };
 }
@@ -215,8 +214,4 @@ export class HealthChecker {
 function preferOption(value: unknown): 'latency' | undefined {
   if (value === undefined || value === 'latency') return value;
   throw invalid(`healthCheck.prefer must be 'latency', got ${describeValue(value)}`);
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

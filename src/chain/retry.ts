@@ -8,7 +8,8 @@
  * resolves before the application sends a byte, and a failure after that is the caller's.
  */
 import pRetry, { AbortError } from 'p-retry';
-import { ChainError, type ChainErrorCode, describeValue } from '../errors.js';
+import { ChainError, type ChainErrorCode } from '../errors.js';
+import { checkNumber, invalid, milliseconds, type NumberRule } from '../validate.js';
 
 export interface RetryOptions {
   /** How many times to retry after the first attempt. Default 0. */
@@ -61,38 +62,26 @@ export function resolveRetry(
     if (!known.has(key))
       throw invalid(`${source} has an unknown option "${key}" (known: ${[...known].join(', ')})`);
   }
-  const count = (
-    name: keyof RetryOptions,
+  const field = (name: keyof RetryOptions) => (name === 'retries' ? source : `${source}.${name}`);
+  const check = (
     value: unknown,
     fallback: number,
-    integer: boolean,
-    min: number,
-  ) => {
-    if (value === undefined) return fallback;
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      value < min ||
-      (integer && !Number.isInteger(value))
-    ) {
-      throw invalid(
-        `${name === 'retries' ? source : `${source}.${name}`} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${describeValue(value)}`,
-      );
-    }
-    return value;
-  };
+    rule: Omit<NumberRule, 'name'> & { name: keyof RetryOptions },
+  ) => (value === undefined ? fallback : checkNumber(value, { ...rule, name: field(rule.name) }));
+  const pause = (name: keyof RetryOptions, value: unknown, fallback: number) =>
+    value === undefined ? fallback : milliseconds(value, { name: field(name), zeroOk: true });
   if (options.randomize !== undefined && typeof options.randomize !== 'boolean') {
     throw invalid(`${source}.randomize must be true or false`);
   }
   const resolved: ResolvedRetryOptions = {
-    retries: count('retries', options.retries, RETRY_DEFAULTS.retries, true, 0),
-    minTimeout: count('minTimeout', options.minTimeout, RETRY_DEFAULTS.minTimeout, false, 0),
-    maxTimeout: count('maxTimeout', options.maxTimeout, RETRY_DEFAULTS.maxTimeout, false, 0),
-    factor: count('factor', options.factor, RETRY_DEFAULTS.factor, false, 1),
+    retries: check(options.retries, RETRY_DEFAULTS.retries, { name: 'retries', whole: true, min: 0 }),
+    minTimeout: pause('minTimeout', options.minTimeout, RETRY_DEFAULTS.minTimeout),
+    maxTimeout: pause('maxTimeout', options.maxTimeout, RETRY_DEFAULTS.maxTimeout),
+    factor: check(options.factor, RETRY_DEFAULTS.factor, { name: 'factor', min: 1 }),
     randomize: options.randomize ?? RETRY_DEFAULTS.randomize,
     ...(options.maxRetryTime === undefined
       ? {}
-      : { maxRetryTime: count('maxRetryTime', options.maxRetryTime, 0, false, 0) }),
+      : { maxRetryTime: pause('maxRetryTime', options.maxRetryTime, 0) }),
   };
   return Object.freeze(resolved);
 }
@@ -187,8 +176,4 @@ function unexpected(error: unknown): ChainError {
     message: `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
     cause: error,
   });
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

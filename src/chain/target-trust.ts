@@ -4,7 +4,8 @@
  * `chain.fetch()` call) is for the sites reached through the tunnel. A private CA for an
  * internal site then never makes a proxy trusted, nor the reverse.
  */
-import { ChainError, describeValue } from '../errors.js';
+import { describeValue } from '../errors.js';
+import { invalid } from '../validate.js';
 
 export interface TargetTlsOptions {
   /** CA certificates (PEM) trusted for https:// targets, instead of Node's bundled roots. */
@@ -44,8 +45,4 @@ export function withTargetTls<T extends TargetTlsOptions>(
     out.rejectUnauthorized = trust.rejectUnauthorized;
   }
   return out;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Chain, ChainOptions } from '../chain/chain.js';
-import { ChainError } from '../errors.js';
+import { type ChainConfig, type ChainOptions, OPTIONS, type OptionName } from '../chain/options.js';
 import type { HopInput } from '../hop.js';
+import { invalid } from '../validate.js';
 import { parseProxychainsConf } from './proxychains-conf.js';
 
 export interface ConfigFile {
@@ -17,21 +17,10 @@ export interface ConfigFile {
   options: ChainOptions;
 }
 
-/** Every key of ChainOptions a JSON config may set. */
-const OPTION_KEYS = new Set([
-  'timeoutMs',
-  'hopTimeoutMs',
-  'dns',
-  'ca',
-  'rejectUnauthorized',
-  'mode',
-  'chainLength',
-  'retries',
-  'cooldownMs',
-  'noProxy',
-  'httpForwarding',
-  'pipeline',
-]);
+/** Every key of ChainOptions a JSON config may set: the option table's rows marked `file`. */
+export const FILE_OPTION_KEYS: ReadonlySet<string> = new Set(
+  (Object.keys(OPTIONS) as OptionName[]).filter((name) => OPTIONS[name].file),
+);
 
 export function loadConfigFile(path: string): ConfigFile {
   let text: string;
@@ -71,8 +60,10 @@ export function parseJsonConfig(text: string, path: string): ConfigFile {
     throw invalid(`config file ${path}: "options" must be an object`);
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw invalid(`config file ${path}: unknown option "${key}" (known: ${[...OPTION_KEYS].join(', ')})`);
+    if (!FILE_OPTION_KEYS.has(key)) {
+      throw invalid(
+        `config file ${path}: unknown option "${key}" (known: ${[...FILE_OPTION_KEYS].join(', ')})`,
+      );
     }
   }
   const chainOptions = { ...(options as ChainOptions) };
@@ -80,13 +71,10 @@ export function parseJsonConfig(text: string, path: string): ConfigFile {
   return { hops: hops as string | HopInput[], options: chainOptions };
 }
 
-export function chainFromConfigFile(
-  ChainClass: typeof Chain,
-  path: string,
-  options: ChainOptions = {},
-): Chain {
+/** What Chain.fromConfigFile builds: the file's hops, its options under those given in code. */
+export function fileConfig(path: string, options: ChainOptions = {}): ChainConfig {
   const config = loadConfigFile(path);
-  return new ChainClass(config.hops, { ...config.options, ...options });
+  return { hops: config.hops, options: { ...config.options, ...options } };
 }
 
 /** Reads a CA file; `name` says where the path came from, for the error. */
@@ -112,8 +100,4 @@ function loadCa(ca: unknown, base: string): ChainOptions['ca'] {
 function lineColumn(text: string, position: number): string {
   const before = text.slice(0, position).split('\n');
   return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -1,95 +1,104 @@
 /**
- * Chain.fromEnv: the chain from PROXY_CHAIN, else from the file SOCKSCHAIN_CONFIG names,
- * else from the PAC file PROXY_PAC names (Chain.fromPac), else a one-hop chain from the standard HTTPS_PROXY / HTTP_PROXY / ALL_PROXY variables;
- * options from SOCKSCHAIN_* and NO_PROXY. Options given in code win over the environment,
- * which wins over the config file. A bad value is an INVALID_CONFIG naming the variable.
+ * The chain the environment configures, as hops and options (Chain.fromEnv builds it):
+ * the hops from PROXY_CHAIN, else from the file SOCKSCHAIN_CONFIG names, else from the PAC
+ * file PROXY_PAC names (no hops: the PAC file picks them per target), else from the standard
+ * HTTPS_PROXY / HTTP_PROXY / ALL_PROXY variables; options from the variables of the option
+ * table (SOCKSCHAIN_*, NO_PROXY). Options given in code win over the environment, which wins
+ * over the config file. A bad value is an INVALID_CONFIG naming the variable: each variable
+ * is checked as it is read, with its name.
  */
 
 import { parseNoProxy } from '../chain/bypass.js';
-import type { Chain, ChainOptions } from '../chain/chain.js';
-import { CHAIN_MODES, type ChainMode } from '../chain/hop-selector.js';
-import { OptionError } from '../chain/options.js';
+import { CHAIN_MODES } from '../chain/hop-selector.js';
+import {
+  type ChainConfig,
+  type ChainOptions,
+  type EnvText,
+  OPTIONS,
+  type OptionName,
+} from '../chain/options.js';
 import { SCHEME_ROUTES, type SchemeRoutes } from '../chain/scheme-routes.js';
-import { ChainError } from '../errors.js';
-import { type HopInput, parseHop, parseHops } from '../hop.js';
+import { ChainError, describeValue } from '../errors.js';
+import { type HopInput, parseHop, parseHops, splitHopList } from '../hop.js';
+import { invalid, numberFromText } from '../validate.js';
 import { type ConfigFile, loadConfigFile, readCaFile } from './config-file.js';
+import { pacConfig } from './pac.js';
 
-export function chainFromEnv(
-  ChainClass: typeof Chain,
+/** Undefined when no chain is configured. */
+export function envConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: ChainOptions = {},
-): Chain | undefined {
+): ChainConfig | undefined {
   const chainList = read(env, 'PROXY_CHAIN');
   const configPath = read(env, 'SOCKSCHAIN_CONFIG');
   const file =
     configPath === undefined ? undefined : prefixed('SOCKSCHAIN_CONFIG', () => loadConfigFile(configPath));
+  const pac = read(env, 'PROXY_PAC');
   let hops: string | readonly HopInput[];
   let routes: SchemeRoutes | undefined;
   if (chainList !== undefined) hops = prefixed('PROXY_CHAIN', () => parseHops(chainList));
   else if (file) hops = file.hops;
-  else if (read(env, 'PROXY_PAC') !== undefined) {
+  else if (pac !== undefined) {
     // A PAC file picks the hops per target (before the *_PROXY variables: it is the more specific setting).
-    const pac = read(env, 'PROXY_PAC') as string;
-    return prefixed('PROXY_PAC', () =>
-      ChainClass.fromPac(pac, { ...envOptions(env, undefined), ...options }),
-    );
+    const merged = { ...envOptions(env, undefined, 1), ...options };
+    return prefixed('PROXY_PAC', () => pacConfig(pac, merged));
   } else {
     const standard = standardProxies(env);
     if (!standard) return undefined;
     ({ hops, routes } = standard);
   }
-  const merged: ChainOptions = { ...file?.options, ...envOptions(env, file), ...options };
+  const hopCount = typeof hops === 'string' ? splitHopList(hops).length : hops.length;
+  const merged: ChainOptions = { ...file?.options, ...envOptions(env, file, hopCount), ...options };
   if (routes) Object.assign(merged, { [SCHEME_ROUTES]: routes });
-  try {
-    return new ChainClass(hops, merged);
-  } catch (error) {
-    // The option's check does not know it came from a variable: name the variable.
-    const name = error instanceof OptionError ? OPTION_VARS[error.option] : undefined;
-    const fromEnv =
-      name !== undefined &&
-      options[(error as OptionError).option as keyof ChainOptions] === undefined &&
-      read(env, name) !== undefined;
-    if (!fromEnv || !(error instanceof ChainError)) throw error;
-    throw invalid(`${name}: ${error.message}`);
+  return { hops, options: merged };
+}
+
+/** The options the option table's variables set (NO_PROXY adds to a config file's rules). */
+function envOptions(env: NodeJS.ProcessEnv, file: ConfigFile | undefined, hopCount: number): ChainOptions {
+  const options: Partial<Record<OptionName, unknown>> = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const source = OPTIONS[name].env;
+    const variable = source?.names.find((candidate) => read(env, candidate) !== undefined);
+    if (source === undefined || variable === undefined) continue;
+    options[name] = fromText(read(env, variable) as string, variable, source.text, Math.max(hopCount, 1));
+  }
+  if (options.noProxy !== undefined) {
+    options.noProxy = [...toList(file?.options.noProxy), ...(options.noProxy as string[])];
+  }
+  return options as ChainOptions;
+}
+
+/** A variable's text as the option's value, checked under the variable's name. */
+function fromText(text: string, variable: string, how: EnvText, hopCount: number): unknown {
+  switch (how.kind) {
+    case 'whole':
+      return numberFromText(text, {
+        name: variable,
+        whole: true,
+        min: how.min,
+        ...(how.max === 'hops' ? { max: hopCount, maxLabel: `the number of hops (${hopCount})` } : {}),
+      });
+    case 'choice':
+      return choice(text, variable, how.choices, text);
+    case 'mode': {
+      // proxychains' names too: dynamic_chain, Round-Robin.
+      const mode = text
+        .toLowerCase()
+        .replace(/-/g, '_')
+        .replace(/_chain$/, '');
+      return choice(mode, variable, CHAIN_MODES, text);
+    }
+    case 'file':
+      return readCaFile(text, variable);
+    case 'rules':
+      return parseNoProxy(text, variable).entries;
   }
 }
 
-const OPTION_VARS: Record<string, string> = {
-  chainLength: 'SOCKSCHAIN_CHAIN_LEN',
-  timeoutMs: 'SOCKSCHAIN_TIMEOUT_MS',
-  hopTimeoutMs: 'SOCKSCHAIN_HOP_TIMEOUT_MS',
-};
-
-/** The SOCKSCHAIN_* options and NO_PROXY (which adds to a config file's rules). */
-function envOptions(env: NodeJS.ProcessEnv, file: ConfigFile | undefined): ChainOptions {
-  const options: ChainOptions = {};
-  const mode = read(env, 'SOCKSCHAIN_MODE');
-  if (mode !== undefined) options.mode = modeOf(mode);
-  const chainLength = integer(env, 'SOCKSCHAIN_CHAIN_LEN', 1);
-  if (chainLength !== undefined) options.chainLength = chainLength;
-  const timeoutMs = integer(env, 'SOCKSCHAIN_TIMEOUT_MS', 1);
-  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
-  const hopTimeoutMs = integer(env, 'SOCKSCHAIN_HOP_TIMEOUT_MS', 1);
-  if (hopTimeoutMs !== undefined) options.hopTimeoutMs = hopTimeoutMs;
-  const retries = integer(env, 'SOCKSCHAIN_RETRIES', 0);
-  if (retries !== undefined) options.retries = retries;
-  const cooldownMs = integer(env, 'SOCKSCHAIN_COOLDOWN_MS', 0);
-  if (cooldownMs !== undefined) options.cooldownMs = cooldownMs;
-  const dns = read(env, 'SOCKSCHAIN_DNS');
-  if (dns !== undefined) {
-    if (dns !== 'remote' && dns !== 'local')
-      throw invalid(`SOCKSCHAIN_DNS must be remote or local, got "${dns}"`);
-    options.dns = dns;
-  }
-  const caFile = read(env, 'SOCKSCHAIN_CA_FILE');
-  if (caFile !== undefined) options.ca = readCaFile(caFile, 'SOCKSCHAIN_CA_FILE');
-  const noProxy = either(env, 'no_proxy', 'NO_PROXY');
-  if (noProxy !== undefined) {
-    const name = read(env, 'no_proxy') === undefined ? 'NO_PROXY' : 'no_proxy';
-    const entries = parseNoProxy(noProxy, name).entries;
-    options.noProxy = [...toList(file?.options.noProxy), ...entries];
-  }
-  return options;
+function choice(value: string, variable: string, choices: readonly string[], text: string): string {
+  if (choices.includes(value)) return value;
+  const said = choices.length === 2 ? choices.join(' or ') : `one of ${choices.join(', ')}`;
+  throw invalid(`${variable} must be ${said}, got ${describeValue(text)}`);
 }
 
 /**
@@ -126,24 +135,6 @@ function varFor(env: NodeJS.ProcessEnv, url: string): string {
   return names.find((name) => read(env, name) === url) ?? 'HTTPS_PROXY';
 }
 
-function modeOf(text: string): ChainMode {
-  const mode = text
-    .toLowerCase()
-    .replace(/-/g, '_')
-    .replace(/_chain$/, '');
-  if (CHAIN_MODES.includes(mode as ChainMode)) return mode as ChainMode;
-  throw invalid(`SOCKSCHAIN_MODE must be one of ${CHAIN_MODES.join(', ')}, got "${text}"`);
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
-  const text = read(env, name);
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw invalid(`${name} must be a whole number${min > 0 ? ` >= ${min}` : ''}, got "${text}"`);
-  }
-  return Number(text);
-}
-
 /** A variable's value, trimmed; empty counts as unset. */
 function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -159,23 +150,12 @@ function toList(value: string | readonly string[] | undefined): string[] {
   return typeof value === 'string' ? [value] : [...value];
 }
 
-/** Runs `build`; a ChainError it throws is re-thrown naming the variable. */
+/** Runs `build`; an INVALID_CONFIG it throws is re-thrown naming the variable. */
 function prefixed<T>(name: string, build: () => T): T {
   try {
     return build();
   } catch (error) {
-    if (!(error instanceof ChainError)) throw error;
-    const { message } = error;
-    throw new ChainError({
-      code: error.code,
-      phase: error.phase,
-      hopIndex: error.hopIndex,
-      hop: error.hop,
-      message: `${name}: ${message}`,
-    });
+    if (!(error instanceof ChainError) || error.code !== 'INVALID_CONFIG') throw error;
+    throw invalid(`${name}: ${error.message}`, { hopIndex: error.hopIndex, hop: error.hop });
   }
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -4,9 +4,11 @@
  * `::1/128` (an address range, then the port when there is one).
  */
 import { isIP } from 'node:net';
-import type { ChainError } from '../errors.js';
+import { fits, invalid, parseWhole } from '../validate.js';
 
-export function localnetToNoProxy(spec: string, fail: (message: string) => ChainError): string {
+/** `where`: the file and line, for errors. */
+export function localnetToNoProxy(spec: string, where: string): string {
+  const fail = (message: string) => invalid(`${where}: ${message}`);
   const slash = spec.lastIndexOf('/');
   if (slash === -1 || /\s/.test(spec)) {
     throw fail(`localnet is written address[:port]/netmask, e.g. 192.168.0.0/255.255.0.0, got "${spec}"`);
@@ -24,12 +26,13 @@ export function localnetToNoProxy(spec: string, fail: (message: string) => Chain
   }
   const family = isIP(address);
   if (family === 0) throw fail(`localnet address "${address}" is not an IP address`);
-  if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535)) {
+  if (port !== undefined && !fits(parseWhole(port), { whole: true, min: 0, max: 65535 })) {
     throw fail(`localnet port must be 0-65535 (0: any), got "${port}"`);
   }
-  const prefix = family === 4 && mask.includes('.') ? maskToPrefix(mask, fail) : Number(mask);
   const max = family === 4 ? 32 : 128;
-  if (!/^\d+$/.test(String(prefix)) || prefix < 0 || prefix > max) {
+  // A prefix length in digits only: Number() would read "" as 0 (every address) and "1e1" as 10.
+  const prefix = family === 4 && mask.includes('.') ? maskToPrefix(mask, where) : parseWhole(mask);
+  if (!fits(prefix, { whole: true, min: 0, max })) {
     throw fail(`localnet netmask "${mask}" must be a netmask or a prefix length 0-${max}`);
   }
   // proxychains' "any port" is port 0 or none.
@@ -37,7 +40,8 @@ export function localnetToNoProxy(spec: string, fail: (message: string) => Chain
   return `${address}/${prefix}${portPart}`;
 }
 
-function maskToPrefix(mask: string, fail: (message: string) => ChainError): number {
+function maskToPrefix(mask: string, where: string): number {
+  const fail = (message: string) => invalid(`${where}: ${message}`);
   if (isIP(mask) !== 4) throw fail(`localnet netmask "${mask}" is not a valid netmask`);
   const bits = mask
     .split('.')

@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Agent, request } from 'undici';
 import type { DnsMode } from '../chain/dns-rule.js';
-import { ChainError } from '../errors.js';
+import type { ChainConfig, ChainOptions } from '../chain/options.js';
+import { PAC_ROUTER } from '../chain/scheme-routes.js';
+import type { ChainError } from '../errors.js';
 import { redactUrl, splitHopList } from '../hop.js';
 import { formatTarget, type Target } from '../target.js';
+import { invalid, milliseconds } from '../validate.js';
 import { pacSandbox } from './pac-sandbox.js';
 
 /** One entry of a PAC answer: direct, or hop URLs in order. */
@@ -29,6 +32,16 @@ const CACHE_LIMIT = 1024;
 
 type FindProxy = (url: string, host: string) => Promise<string>;
 
+/**
+ * What Chain.fromPac builds: no hops of its own, and the options carrying the router, so
+ * that each route the PAC file names becomes a chain with these options.
+ */
+export function pacConfig(source: string, options: ChainOptions & { pac?: PacOptions }): ChainConfig {
+  const { pac, ...rest } = options;
+  const router = new PacRouter(loadPacSource(source), rest.dns ?? 'remote', pac);
+  return { hops: [], options: Object.assign(rest, { [PAC_ROUTER]: router }) };
+}
+
 export class PacRouter {
   readonly #text: Promise<string>;
   readonly #dns: DnsMode;
@@ -42,8 +55,14 @@ export class PacRouter {
   constructor(text: Promise<string>, dns: DnsMode, options: PacOptions = {}) {
     this.#text = text;
     this.#dns = dns;
-    this.#ttl = options.ttlMs ?? DEFAULT_TTL;
-    this.#evalMs = options.evalTimeoutMs ?? 1000;
+    this.#ttl =
+      options.ttlMs === undefined
+        ? DEFAULT_TTL
+        : milliseconds(options.ttlMs, { name: 'pac.ttlMs', zeroOk: true });
+    this.#evalMs =
+      options.evalTimeoutMs === undefined
+        ? 1000
+        : milliseconds(options.evalTimeoutMs, { name: 'pac.evalTimeoutMs' });
     // A failed download is reported at the first connect; keep it from being "unhandled" till then.
     text.catch(() => {});
   }
@@ -174,7 +193,7 @@ async function download(url: string): Promise<string> {
 }
 
 function pacError(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message: `PAC: ${message}` });
+  return invalid(`PAC: ${message}`);
 }
 
 function messageOf(error: unknown): string {

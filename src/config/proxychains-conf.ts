@@ -6,10 +6,11 @@
  * names it and its line: silently dropping it would send traffic somewhere else.
  */
 import { readFileSync } from 'node:fs';
-import type { Chain, ChainOptions } from '../chain/chain.js';
 import type { ChainMode } from '../chain/hop-selector.js';
+import type { ChainConfig, ChainOptions } from '../chain/options.js';
 import { ChainError } from '../errors.js';
 import { type Hop, type HopSpec, parseHop, redactUrl } from '../hop.js';
+import { fits, invalid, numberFromText, PORT, parseWhole } from '../validate.js';
 import { localnetToNoProxy } from './localnet.js';
 
 export interface ProxychainsConf {
@@ -49,14 +50,15 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
   let mode = 'dynamic' as ChainMode; // proxychains-ng's default when no *_chain line is given
   let list = false;
   let raw: { host: string; port: number; line: number } | undefined;
-  const fail = (line: number, message: string) => invalid(`${source} line ${line}: ${message}`);
+  const at = (line: number) => `${source} line ${line}`;
+  const fail = (line: number, message: string) => invalid(`${at(line)}: ${message}`);
 
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = index + 1;
     const content = rawLine.trim();
     if (content === '' || content.startsWith('#')) return;
     if (list) {
-      const proxy = parseProxyLine(content, (message) => fail(line, message));
+      const proxy = parseProxyLine(content, at(line));
       if (proxy.protocol === 'raw') {
         // A raw entry is a plain port forward: the proxy after it is reached at its address.
         if (proxy.username !== undefined) throw fail(line, 'a raw entry takes no user or password');
@@ -80,16 +82,13 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
     const directive = word.split('=')[0] as string;
     if (content === '[ProxyList]') list = true;
     else if (Object.hasOwn(MODES, content)) mode = MODES[content] as ChainMode;
-    else if (directive === 'chain_len')
-      chainLen = { value: chainLength(content, (m) => fail(line, m)), line };
-    else if (directive === 'tcp_read_time_out') timeouts.read = milliseconds(args[0], (m) => fail(line, m));
-    else if (directive === 'tcp_connect_time_out')
-      timeouts.connect = milliseconds(args[0], (m) => fail(line, m));
+    else if (directive === 'chain_len') chainLen = { value: chainLength(content, at(line)), line };
+    else if (directive === 'tcp_read_time_out') timeouts.read = timeout(directive, args[0], at(line));
+    else if (directive === 'tcp_connect_time_out') timeouts.connect = timeout(directive, args[0], at(line));
     else if (content === 'proxy_dns' || content === 'proxy_dns_old' || directive === 'proxy_dns_daemon') {
       // Every proxy_dns method means the same here: host names go to the proxy unresolved.
       options.dns = 'remote';
-    } else if (directive === 'localnet')
-      localnet.push(localnetToNoProxy(args.join(' '), (m) => fail(line, m)));
+    } else if (directive === 'localnet') localnet.push(localnetToNoProxy(args.join(' '), at(line)));
     else if (content === 'quiet_mode' || directive === 'remote_dns_subnet') {
       // Nothing to silence, and no fake IPs to hand out: names are passed on as names.
       ignored.push({ line, directive });
@@ -120,17 +119,14 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
   return { hops, options, ignored };
 }
 
-export function chainFromProxychainsConf(
-  ChainClass: typeof Chain,
-  textOrPath: string,
-  options: ChainOptions = {},
-): Chain {
+/** What Chain.fromProxychainsConf builds: the file's hops, its options under those given in code. */
+export function proxychainsConfig(textOrPath: string, options: ChainOptions = {}): ChainConfig {
   const isText = textOrPath.includes('\n');
   const conf = parseProxychainsConf(
     isText ? textOrPath : readConf(textOrPath),
     isText ? undefined : textOrPath,
   );
-  return new ChainClass(conf.hops, { ...conf.options, ...options });
+  return { hops: conf.hops, options: { ...conf.options, ...options } };
 }
 
 function readConf(path: string): string {
@@ -145,10 +141,12 @@ function readConf(path: string): string {
 
 type Proxy = Omit<HopSpec, 'protocol'> & { protocol: HopSpec['protocol'] | 'raw' };
 
-function parseProxyLine(content: string, fail: (message: string) => ChainError): Proxy {
+/** `where`: the file and line, for errors. */
+function parseProxyLine(content: string, where: string): Proxy {
+  const fail = (message: string) => invalid(`${where}: ${message}`);
   const fields = content.split(/\s+/);
   const [type = '', host = '', portText, user, pass] = fields;
-  if (fields.length === 1 && type.includes('://')) return parseProxyUrl(type, fail);
+  if (fields.length === 1 && type.includes('://')) return parseProxyUrl(type, where);
   const shown = [type, host, portText, user, pass === undefined ? undefined : '***'].filter(
     (f) => f !== undefined,
   );
@@ -161,14 +159,13 @@ function parseProxyLine(content: string, fail: (message: string) => ChainError):
       `a proxy is "type host port [user pass]" or "type://user:pass@host:port", got "${shown.join(' ')}"`,
     );
   }
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) {
-    throw fail(`the port must be 1-65535 in "${shown.join(' ')}"`);
-  }
+  const port = parseWhole(portText);
+  if (!fits(port, PORT)) throw fail(`the port must be 1-65535 in "${shown.join(' ')}"`);
   return { protocol, host, port, username: user, password: pass };
 }
 
-function parseProxyUrl(text: string, fail: (message: string) => ChainError): Proxy {
+function parseProxyUrl(text: string, where: string): Proxy {
+  const fail = (message: string) => invalid(`${where}: ${message}`);
   const scheme = text.slice(0, text.indexOf('://')).toLowerCase();
   const protocol = typeOf(scheme);
   if (!protocol)
@@ -206,24 +203,18 @@ function withLine(build: () => Hop, line: number, source: string): Hop {
     return build();
   } catch (error) {
     if (!(error instanceof ChainError)) throw error;
-    throw invalid(`${source} line ${line}: ${error.message}`);
+    throw invalid(`${source} line ${line}: ${error.message}`, { hopIndex: error.hopIndex, hop: error.hop });
   }
 }
 
-function chainLength(content: string, fail: (message: string) => ChainError): number {
+function chainLength(content: string, where: string): number {
   const match = /^chain_len\s*=?\s*(\d+)$/.exec(content);
-  if (!match) throw fail('chain_len is written "chain_len = 2"');
+  if (!match) throw invalid(`${where}: chain_len is written "chain_len = 2"`);
   // proxychains-ng reads 0 as 1.
   return Math.max(1, Number(match[1]));
 }
 
-function milliseconds(text: string | undefined, fail: (message: string) => ChainError): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text ?? '') || value <= 0)
-    throw fail(`a timeout is a positive number of milliseconds, got "${text ?? ''}"`);
-  return value;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
+/** tcp_read_time_out 15000: a whole number of ms. */
+function timeout(directive: string, text: string | undefined, where: string): number {
+  return numberFromText(text, { name: `${where}: ${directive}`, whole: true, min: 1, unit: 'ms' });
 }

@@ -4,8 +4,8 @@
  * Checked before anything is bound.
  */
 import { isIP } from 'node:net';
-import { ChainError } from '../errors.js';
 import { formatHostPort, redactUrl, unbracket } from '../hop.js';
+import { invalid } from '../validate.js';
 
 /** 'socks' serves SOCKS4, SOCKS4a and SOCKS5 on one port; 'http' serves CONNECT and forwarding. */
 export type ListenerKind = 'socks' | 'http';
@@ -67,8 +67,4 @@ export function checkBindSafety(spec: ListenSpec, hasAuth: boolean, allowPublic:
   throw invalid(
     `refusing to listen on ${listenerUrl(spec.kind, spec.host, spec.port)} without credentials: it is not a loopback address, so anyone who can reach it could use the chain. Set listener credentials (--auth user:pass), or allow it explicitly (--allow-public)`,
   );
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

@@ -6,7 +6,7 @@
 
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ChainError } from '../errors.js';
+import { integer, invalid, milliseconds } from '../validate.js';
 import { checkAuth, type ListenerAuth } from './auth.js';
 import { createHttpServer } from './http-listener.js';
 import {
@@ -83,14 +83,22 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   if (typeof options.connect !== 'function') throw invalid('connect must be a function (target, options)');
   if (options.auth !== undefined) checkAuth(options.auth);
   for (const spec of specs) checkBindSafety(spec, options.auth !== undefined, options.allowPublic === true);
-  const maxConnections = count(options.maxConnections, SERVER_DEFAULTS.maxConnections, 'maxConnections');
-  const drainDefault = count(options.drainTimeoutMs, SERVER_DEFAULTS.drainTimeoutMs, 'drainTimeoutMs', true);
+  const maxConnections =
+    options.maxConnections === undefined
+      ? SERVER_DEFAULTS.maxConnections
+      : integer(options.maxConnections, { name: 'maxConnections', min: 1 });
+  const drainDefault = duration(
+    options.drainTimeoutMs,
+    SERVER_DEFAULTS.drainTimeoutMs,
+    'drainTimeoutMs',
+    true,
+  );
   const sockets = new Set<net.Socket>();
   let draining = false;
   let onEmpty: (() => void) | undefined;
   const ctx: ListenerContext = {
     auth: options.auth,
-    handshakeTimeoutMs: count(
+    handshakeTimeoutMs: duration(
       options.handshakeTimeoutMs,
       SERVER_DEFAULTS.handshakeTimeoutMs,
       'handshakeTimeoutMs',
@@ -145,7 +153,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       return sockets.size;
     },
     close(closeOptions = {}) {
-      const limit = count(closeOptions.drainTimeoutMs, drainDefault, 'drainTimeoutMs', true);
+      const limit = duration(closeOptions.drainTimeoutMs, drainDefault, 'drainTimeoutMs', true);
       // A second close() with no drain time (a second Ctrl-C) cuts what is left at once.
       if (closing) {
         if (limit === 0) hurry?.();
@@ -213,18 +221,6 @@ function refusedRecord(socket: net.Socket, route: string, limit: number): Connec
   };
 }
 
-function count(value: number | undefined, fallback: number, name: string, zeroOk = false): number {
-  if (value === undefined) return fallback;
-  if (
-    !Number.isFinite(value) ||
-    value < (zeroOk ? 0 : 1) ||
-    (name === 'maxConnections' && !Number.isInteger(value))
-  ) {
-    throw invalid(`${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got ${value}`);
-  }
-  return value;
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
+function duration(value: number | undefined, fallback: number, name: string, zeroOk = false): number {
+  return value === undefined ? fallback : milliseconds(value, { name, zeroOk });
 }

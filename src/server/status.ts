@@ -10,6 +10,7 @@ import type { Chain } from '../chain/chain.js';
 import type { ChainStats } from '../chain/stats.js';
 import { ChainError } from '../errors.js';
 import { formatHostPort } from '../hop.js';
+import { fits, invalid, PORT, parseWhole } from '../validate.js';
 import { credentialsMatch, type ListenerAuth } from './auth.js';
 import { isLoopback } from './listen-url.js';
 
@@ -29,13 +30,10 @@ export interface StatusServer {
 /** `HOST:PORT` (IPv6 in brackets) as given to --status. */
 export function parseStatusAddress(text: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[3]);
-  if (!match || port > 65535) {
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      message: `--status takes HOST:PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(text)}`,
-    });
+  // Port 0 picks a free one.
+  const port = parseWhole(match?.[3]);
+  if (!match || !fits(port, { ...PORT, min: 0 })) {
+    throw invalid(`--status takes HOST:PORT (e.g. 127.0.0.1:9464), got ${JSON.stringify(text)}`);
   }
   return { host: (match[1] ?? match[2]) as string, port };
 }

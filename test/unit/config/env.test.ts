@@ -119,10 +119,13 @@ describe('SOCKSCHAIN_* options', () => {
       { SOCKSCHAIN_MODE: 'chaos' },
       /^SOCKSCHAIN_MODE must be one of strict, dynamic, random, round_robin, got "chaos"/,
     ],
-    [{ SOCKSCHAIN_CHAIN_LEN: 'two' }, /^SOCKSCHAIN_CHAIN_LEN must be a whole number >= 1, got "two"/],
+    [
+      { SOCKSCHAIN_CHAIN_LEN: 'two' },
+      /^SOCKSCHAIN_CHAIN_LEN must be a whole number from 1 to the number of hops \(3\), got "two"/,
+    ],
     [
       { SOCKSCHAIN_CHAIN_LEN: '7' },
-      /^SOCKSCHAIN_CHAIN_LEN: chainLength must be a whole number from 1 to the number of hops \(3\)/,
+      /^SOCKSCHAIN_CHAIN_LEN must be a whole number from 1 to the number of hops \(3\), got "7"/,
     ],
     [{ SOCKSCHAIN_TIMEOUT_MS: '0' }, /^SOCKSCHAIN_TIMEOUT_MS must be a whole number >= 1/],
     [{ SOCKSCHAIN_RETRIES: '-1' }, /^SOCKSCHAIN_RETRIES must be a whole number, got "-1"/],

@@ -213,7 +213,7 @@ describe('directives', () => {
     ).options;
     expect(options.hopTimeoutMs).toBe(8000);
     expect(configError(conf(['tcp_read_time_out soon', ...list])).message).toMatch(
-      /line 1: a timeout is a positive number/,
+      /line 1: tcp_read_time_out must be a whole number of ms >= 1, got "soon"/,
     );
   });
 
@@ -246,6 +246,12 @@ describe('directives', () => {
       /line 1: .*not contiguous/,
     );
     expect(configError(conf(['localnet 10.0.0/8', ...list])).message).toMatch(/line 1: localnet address/);
+    // An empty or non-decimal prefix is a mistake, never /0 (every address) or 1e1 read as 10.
+    for (const mask of ['', '1e1', '0x8']) {
+      expect(configError(conf([`localnet 10.0.0.0/${mask}`, ...list])).message, mask).toMatch(
+        /line 1: localnet netmask ".*" must be a netmask or a prefix length 0-32/,
+      );
+    }
   });
 
   it('a localnet target connects directly, even with every proxy down', async () => {
