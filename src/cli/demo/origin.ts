@@ -1,6 +1,6 @@
 /** The demo's web server: one small page that says who connected, so the tunnel shows. */
 import http from 'node:http';
-import type net from 'node:net';
+import { listenOnLoopback } from './listen.js';
 
 export interface DemoOrigin {
   port: number;
@@ -19,12 +19,9 @@ export async function startOrigin(): Promise<DemoOrigin> {
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
