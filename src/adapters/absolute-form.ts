@@ -33,8 +33,8 @@ export function rewriteClientRequest(req: http.ClientRequest, origin: string): v
 export function rewriteDispatch(
   opts: Dispatcher.DispatchOptions,
   authorization: string | undefined,
+  origin = new URL(String(opts.origin)),
 ): Dispatcher.DispatchOptions {
-  const origin = new URL(String(opts.origin));
   const headers = flatHeaders(opts.headers);
   const out: string[] = [];
   let hasHost = false;

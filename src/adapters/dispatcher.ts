@@ -50,6 +50,13 @@ type Connector = buildConnector.connector;
 type ConnectOptions = buildConnector.Options;
 type Handler = Dispatcher.DispatchHandler;
 
+/** A dispatch's origin: its text, parsed (never changed), and its key for WaitingRequests. */
+interface ParsedOrigin {
+  readonly text: string;
+  readonly url: URL;
+  readonly key: string;
+}
+
 /** The key under which requests to the forwarding proxy wait (one origin: the last hop). */
 const FORWARD = 'forward';
 
@@ -65,6 +72,7 @@ export class ChainDispatcher extends Dispatcher {
   readonly #authorization: string | undefined;
   readonly #closing = new Closing('dispatcher');
   readonly #waiting = new WaitingRequests();
+  #lastOrigin: ParsedOrigin | undefined;
 
   constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
     super();
@@ -100,32 +108,43 @@ export class ChainDispatcher extends Dispatcher {
   }
 
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Handler): boolean {
+    const origin = opts.origin === undefined ? undefined : this.#parse(opts.origin);
     const forward = this.#forward;
     const hop = this.#forwardHop;
-    if (forward && hop && !opts.upgrade && opts.method !== 'CONNECT' && this.#forwards(opts.origin)) {
-      const guarded = guardHandler(
-        handler,
-        proxyAuthError(hop, this.#forwardIndex, new URL(String(opts.origin)).host),
-      );
+    if (
+      forward &&
+      hop &&
+      origin &&
+      !opts.upgrade &&
+      opts.method !== 'CONNECT' &&
+      this.#forwards(origin.url)
+    ) {
+      const guarded = guardHandler(handler, proxyAuthError(hop, this.#forwardIndex, origin.url.host));
       return forward.dispatch(
-        rewriteDispatch(opts, this.#authorization),
+        rewriteDispatch(opts, this.#authorization, origin.url),
         this.#waiting.track(FORWARD, guarded),
       );
     }
+    const upgrade = Boolean(opts.upgrade) || opts.method === 'CONNECT';
+    const tracked = origin ? this.#waiting.track(origin.key, handler, upgrade) : handler;
     // A fresh copy, as undici's own ProxyAgent passes on: handed through as is, the caller's
     // object made undici's Request constructor ~3 µs slower per request (profiled; V8 shapes).
-    const origin = opts.origin === undefined ? undefined : new URL(String(opts.origin));
-    const tracked = origin
-      ? this.#waiting.track(originKey(origin.protocol, origin.hostname, origin.port), handler)
-      : handler;
     return this.#tunnels.dispatch({ ...opts }, tracked);
   }
 
+  /** The origin parsed; the last one is kept, as requests mostly repeat it (new URL: ~1 µs). */
+  #parse(origin: NonNullable<Dispatcher.DispatchOptions['origin']>): ParsedOrigin {
+    const text = String(origin);
+    const last = this.#lastOrigin;
+    if (last?.text === text) return last;
+    const url = new URL(text);
+    this.#lastOrigin = { text, url, key: originKey(url.protocol, url.hostname, url.port) };
+    return this.#lastOrigin;
+  }
+
   /** Plain http:// origins the chain proxies go in absolute-form. */
-  #forwards(origin: Dispatcher.DispatchOptions['origin']): boolean {
-    if (origin === undefined || !String(origin).toLowerCase().startsWith('http:')) return false;
-    const url = new URL(String(origin));
-    return proxied(this.#chain, url.hostname, url.port);
+  #forwards(origin: URL): boolean {
+    return origin.protocol === 'http:' && proxied(this.#chain, origin.hostname, origin.port);
   }
 
   /**

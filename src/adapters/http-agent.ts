@@ -32,6 +32,7 @@ import {
 } from './forwarding.js';
 import { HeadWriter } from './head-writer.js';
 import { guardClientRequest, proxyAuthError } from './proxy-reply.js';
+import { type EndpointHints, httpsOnStack, secureFromOptions } from './secure-endpoint.js';
 import { connectTargetTls } from './target-tls.js';
 
 export interface ChainAgentOptions extends http.AgentOptions {
@@ -52,6 +53,9 @@ const ABSOLUTE = Symbol('sockschain.absoluteForm');
 
 type ConnectOpts = AgentConnectOpts & { [ABSOLUTE]?: true };
 
+/** Frames searched for node:https when ClientRequest reads a getter: it is 3 (defaultPort) below. */
+const GETTER_DEPTH = 6;
+
 export class ChainAgent extends Agent {
   readonly #chain: Chain;
   readonly #forwardHop: Hop | undefined;
@@ -61,6 +65,9 @@ export class ChainAgent extends Agent {
   readonly #closing = new Closing('agent');
   readonly #requests = new WeakMap<http.ClientRequest, RequestWatch>();
   #closed = false;
+  /** Set by a user; http.Agent's constructor sets them before these fields exist (ignored, as agent-base does). */
+  #protocol: string | undefined;
+  #defaultPort: number | undefined;
 
   constructor(chain: Chain, options: ChainAgentOptions = {}) {
     const { forwarding, timeoutMs, ...agentOptions } = options;
@@ -95,6 +102,29 @@ export class ChainAgent extends Agent {
     }
     const base = Agent.prototype as unknown as { addRequest(r: http.ClientRequest, o: ConnectOpts): void };
     base.addRequest.call(this, req, opts);
+  }
+
+  /** node:https or node:http (secure-endpoint.ts): from the options, else without agent-base's stack text. */
+  override isSecureEndpoint(options?: AgentConnectOpts): boolean {
+    return secureFromOptions(options as EndpointHints | undefined) ?? httpsOnStack(10);
+  }
+
+  /** Read by ClientRequest: the protocol of the module that made the request. */
+  override get protocol(): string {
+    return this.#protocol ?? (httpsOnStack(GETTER_DEPTH) ? 'https:' : 'http:');
+  }
+
+  override set protocol(value: string) {
+    if (#protocol in this) this.#protocol = value;
+  }
+
+  /** Read by ClientRequest: 443 for requests made through node:https, else 80. */
+  override get defaultPort(): number {
+    return this.#defaultPort ?? (this.protocol === 'https:' ? 443 : 80);
+  }
+
+  override set defaultPort(value: number) {
+    if (#defaultPort in this) this.#defaultPort = value;
   }
 
   /** Absolute-form connections go to the proxy, so they must never serve a tunnelled request. */

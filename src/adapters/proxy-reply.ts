@@ -8,6 +8,7 @@ import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
+import { handlerStyle, LegacyForwarder, ModernForwarder } from './handler-forwarding.js';
 
 /** `reason`: the status text; `challenge`: the Proxy-Authenticate value, if any. */
 export type ProxyAuthError = (reason: string | undefined, challenge: string | undefined) => ChainError;
@@ -51,49 +52,59 @@ export function guardClientRequest(req: http.ClientRequest, makeError: ProxyAuth
 }
 
 type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
+type Headers = Parameters<NonNullable<Handler['onResponseStart']>>[2];
 
 /**
  * undici: wraps a dispatch handler, in either of undici's handler styles (fetch of older
  * undici versions uses the legacy one), so that a 407 aborts the request with the error.
+ * A legacy handler undici would refuse is passed on as it is.
  */
 export function guardHandler(handler: Handler, makeError: ProxyAuthError): Handler {
-  const target = handler as Record<string, unknown>;
-  let abort: ((reason: Error) => void) | undefined;
-  const overrides: Record<string, unknown> = {
-    onConnect: (fn: (reason: Error) => void, context: unknown) => {
-      abort = fn;
-      return call('onConnect', fn, context);
-    },
-    onHeaders: (status: number, raw: Buffer[], resume: unknown, message: string | undefined) => {
-      if (status !== 407) return call('onHeaders', status, raw, resume, message);
-      abort?.(makeError(message, rawHeader(raw, 'proxy-authenticate')));
-      return false;
-    },
-    onResponseStart: (
-      controller: { abort(reason: Error): void },
-      status: number,
-      headers: unknown,
-      message: string | undefined,
-    ) => {
-      if (status !== 407) return call('onResponseStart', controller, status, headers, message);
-      const challenge = (headers as Record<string, string | string[] | undefined>)['proxy-authenticate'];
-      controller.abort(makeError(message, [challenge ?? []].flat().join(', ')));
-    },
-  };
-  function call(name: string, ...args: unknown[]): unknown {
-    const method = target[name];
-    return typeof method === 'function' ? method.apply(handler, args) : undefined;
+  const style = handlerStyle(handler, false);
+  if (style === 'modern') return new ModernGuard(handler, makeError);
+  return style === 'legacy' ? new LegacyGuard(handler, makeError) : handler;
+}
+
+class LegacyGuard extends LegacyForwarder {
+  readonly #makeError: ProxyAuthError;
+  #abort: ((reason: Error) => void) | undefined;
+
+  constructor(handler: Handler, makeError: ProxyAuthError) {
+    super(handler);
+    this.#makeError = makeError;
   }
-  const modern = typeof target.onRequestStart === 'function';
-  const intercepted = modern ? ['onResponseStart'] : ['onConnect', 'onHeaders'];
-  // Methods are called on the original handler, which may keep private fields.
-  return new Proxy(target, {
-    get(object, key) {
-      if (typeof key === 'string' && intercepted.includes(key)) return overrides[key];
-      const value = Reflect.get(object, key);
-      return typeof value === 'function' ? value.bind(object) : value;
-    },
-  }) as Handler;
+
+  override onConnect(abort: (reason?: Error) => void, context?: unknown): unknown {
+    this.#abort = abort;
+    return super.onConnect(abort, context);
+  }
+
+  override onHeaders(status: number, raw: Buffer[], resume: () => void, message: string): boolean {
+    if (status !== 407) return super.onHeaders(status, raw, resume, message);
+    this.#abort?.(this.#makeError(message, rawHeader(raw, 'proxy-authenticate')));
+    return false;
+  }
+}
+
+class ModernGuard extends ModernForwarder {
+  readonly #makeError: ProxyAuthError;
+
+  constructor(handler: Handler, makeError: ProxyAuthError) {
+    super(handler);
+    this.#makeError = makeError;
+  }
+
+  override onResponseStart(
+    controller: Controller,
+    status: number,
+    headers: Headers,
+    message?: string,
+  ): unknown {
+    if (status !== 407) return super.onResponseStart(controller, status, headers, message);
+    const challenge = (headers as Record<string, string | string[] | undefined>)['proxy-authenticate'];
+    controller.abort(this.#makeError(message, [challenge ?? []].flat().join(', ')));
+  }
 }
 
 /** A header from undici's raw [name, value, ...] list (Buffers or strings). */

@@ -9,8 +9,10 @@
  * for that origin are aborted too. Requests that still wait keep their tunnels.
  */
 import type { Dispatcher } from 'undici';
+import { handlerStyle, LegacyForwarder, ModernForwarder } from './handler-forwarding.js';
 
 type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
 type Abort = (reason?: Error) => void;
 
 /** The key of an origin, the same from a dispatch's origin and from a connector's options. */
@@ -26,58 +28,15 @@ export class WaitingRequests {
   /**
    * Counts the request as waiting for a connection to `key` until undici starts it (or it
    * fails). Legacy-style handlers (fetch's) also get an abort now, which cancels the wait.
+   * `upgrade`: the request upgrades (or is a CONNECT), which undici checks the handler for.
+   * A legacy handler undici would refuse is passed on as it is, for undici to refuse.
    */
-  track(key: string, handler: Handler): Handler {
-    const target = handler as Record<string, unknown>;
+  track(key: string, handler: Handler, upgrade = false): Handler {
+    const style = handlerStyle(handler, upgrade);
+    if (style === undefined) return handler;
     this.#waiting.set(key, (this.#waiting.get(key) ?? 0) + 1);
-    let waiting = true;
-    let real: Abort | undefined;
-    let aborted: Error | undefined;
-    const leave = (cancelled: boolean) => {
-      if (!waiting) return;
-      waiting = false;
-      this.#leave(key, cancelled);
-    };
-    const call = (name: string, args: unknown[]): unknown => {
-      const method = target[name];
-      return typeof method === 'function' ? method.apply(handler, args) : undefined;
-    };
-    const modern = typeof target.onRequestStart === 'function';
-    const started =
-      (name: string) =>
-      (...args: unknown[]) => {
-        leave(false);
-        return call(name, args);
-      };
-    const overrides: Record<string, (...args: unknown[]) => unknown> = modern
-      ? { onRequestStart: started('onRequestStart'), onResponseError: started('onResponseError') }
-      : {
-          // undici's own abort, once the request runs on a connection: ours forwards to it.
-          onConnect: (abort) => {
-            real = abort as Abort;
-            leave(false);
-            if (aborted) real(aborted);
-          },
-          onError: started('onError'),
-        };
-    if (!modern && typeof target.onConnect === 'function') {
-      const early: Abort = (reason) => {
-        if (real) return real(reason);
-        if (aborted) return;
-        aborted = reason ?? new Error('the request was aborted');
-        leave(true);
-      };
-      call('onConnect', [early]);
-    }
-    return new Proxy(target, {
-      get(object, name) {
-        if (typeof name === 'string' && Object.hasOwn(overrides, name)) return overrides[name];
-        const value = Reflect.get(object, name);
-        return typeof value === 'function' ? value.bind(object) : value;
-      },
-    }) as Handler;
+    return style === 'modern' ? new ModernWaiter(handler, this, key) : new LegacyWaiter(handler, this, key);
   }
-
   /**
    * Registers a tunnel opening for `key`; `cancel` aborts it. Returns the function that
    * unregisters it. (undici calls its connector synchronously from dispatch, after track().)
@@ -92,7 +51,8 @@ export class WaitingRequests {
     };
   }
 
-  #leave(key: string, cancelled: boolean): void {
+  /** The request stopped waiting for `key`: it started, failed, or (`cancelled`) was aborted. */
+  leave(key: string, cancelled: boolean): void {
     const count = (this.#waiting.get(key) ?? 1) - 1;
     if (count > 0) {
       this.#waiting.set(key, count);
@@ -102,5 +62,81 @@ export class WaitingRequests {
     if (!cancelled) return;
     const reason = new Error('every request waiting for the tunnel was aborted');
     for (const cancel of this.#openings.get(key) ?? []) cancel(reason);
+  }
+}
+
+/** A modern-style request: waits until onRequestStart or onResponseError. */
+class ModernWaiter extends ModernForwarder {
+  readonly #requests: WaitingRequests;
+  readonly #key: string;
+  #waiting = true;
+
+  constructor(handler: Handler, requests: WaitingRequests, key: string) {
+    super(handler);
+    this.#requests = requests;
+    this.#key = key;
+  }
+
+  override onRequestStart(controller: Controller, context: unknown): unknown {
+    this.#leave();
+    return super.onRequestStart(controller, context);
+  }
+
+  override onResponseError(controller: Controller, error: Error): unknown {
+    this.#leave();
+    return super.onResponseError(controller, error);
+  }
+
+  #leave(): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    this.#requests.leave(this.#key, false);
+  }
+}
+
+/**
+ * A legacy-style request: waits until undici's onConnect or onError. Its handler was given our
+ * abort at once (fetch keeps it and calls it on abort); undici's own, given later, replaces it.
+ */
+class LegacyWaiter extends LegacyForwarder {
+  readonly #requests: WaitingRequests;
+  readonly #key: string;
+  #waiting = true;
+  /** undici's abort, once the request runs on a connection: ours forwards to it. */
+  #real: Abort | undefined;
+  #aborted: Error | undefined;
+
+  constructor(handler: Handler, requests: WaitingRequests, key: string) {
+    super(handler);
+    this.#requests = requests;
+    this.#key = key;
+    if (typeof this.handler.onConnect === 'function') this.handler.onConnect((reason) => this.#abort(reason));
+  }
+
+  override onConnect(abort: Abort): void {
+    this.#real = abort;
+    this.#leave(false);
+    if (this.#aborted) abort(this.#aborted);
+  }
+
+  override onError(error: Error): unknown {
+    this.#leave(false);
+    return super.onError(error);
+  }
+
+  #abort(reason: Error | undefined): void {
+    if (this.#real) {
+      this.#real(reason);
+      return;
+    }
+    if (this.#aborted) return;
+    this.#aborted = reason ?? new Error('the request was aborted');
+    this.#leave(true);
+  }
+
+  #leave(cancelled: boolean): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    this.#requests.leave(this.#key, cancelled);
   }
 }
