@@ -4,7 +4,7 @@
  * what sockschain does not answer by itself. Secrets never live here: the password stays
  * the hop's non-enumerable `password`, and what a hook returns is used for one CONNECT only.
  */
-import { ChainError } from './errors.js';
+import { invalid } from './validate.js';
 
 /** Schemes sockschain answers by itself. */
 export type AuthScheme = 'basic' | 'digest' | 'ntlm';
@@ -79,13 +79,7 @@ export function parseHopAuth(
   username: string | undefined,
   index: number,
 ): HopAuth {
-  const fail = (message: string) =>
-    new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      hopIndex: index,
-      message: `hop ${index + 1}: ${message}`,
-    });
+  const fail = (message: string) => invalid(`hop ${index + 1}: ${message}`, { hopIndex: index });
   const s = spec ?? {};
   if (typeof s !== 'object') throw fail('auth must be an object');
   const scheme = s.scheme ?? 'auto';

@@ -1,6 +1,6 @@
 /** Listener credentials: parsing `user:pass` and comparing without leaking timing. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ChainError } from '../errors.js';
+import { invalid } from '../validate.js';
 
 export interface ListenerAuth {
   username: string;
@@ -23,11 +23,7 @@ export function checkAuth(auth: ListenerAuth): void {
   ] as const) {
     const bytes = typeof value === 'string' ? Buffer.byteLength(value) : 0;
     if (bytes < 1 || bytes > 255) {
-      throw new ChainError({
-        code: 'INVALID_CONFIG',
-        phase: 'config',
-        message: `listener auth needs a ${name} of 1-255 bytes: give it as user:pass`,
-      });
+      throw invalid(`listener auth needs a ${name} of 1-255 bytes: give it as user:pass`);
     }
   }
 }
