@@ -5,21 +5,7 @@
  */
 import { blame, errnoOf, ICMP_ERRNOS } from '../blame.js';
 import { ChainError } from '../errors.js';
-
-// SOCKS5 reply codes (RFC 1928 section 6).
-export const SOCKS5_REPLY = {
-  succeeded: 0x00,
-  generalFailure: 0x01,
-  notAllowed: 0x02,
-  hostUnreachable: 0x04,
-  connectionRefused: 0x05,
-  ttlExpired: 0x06,
-  commandNotSupported: 0x07,
-  addressTypeNotSupported: 0x08,
-} as const;
-
-export const SOCKS4_GRANTED = 0x5a;
-export const SOCKS4_REJECTED = 0x5b;
+import { SOCKS5_REPLY } from '../protocols/socks/wire.js';
 
 /** The SOCKS5 reply closest to blame.ts's cause (the chain's hop count does not matter here). */
 export function socks5ReplyFor(error: ChainError): number {
