@@ -3,8 +3,8 @@
  * code, or an HTTP status with a one-line body naming the failing hop and code. Hop URLs
  * in ChainErrors are redacted, so nothing here can carry a password.
  */
-import { blame, errnoOf, ICMP_ERRNOS } from '../blame.js';
-import { ChainError } from '../errors.js';
+import { blame, errnoOf } from '../blame.js';
+import type { ChainError } from '../errors.js';
 import { SOCKS5_REPLY } from '../protocols/socks/wire.js';
 
 /** The SOCKS5 reply closest to blame.ts's cause (the chain's hop count does not matter here). */
@@ -40,26 +40,4 @@ export function httpStatusFor(error: ChainError): 502 | 504 {
  */
 export function describeFailure(error: ChainError): string {
   return `sockschain: ${error.code}: ${error.message}`;
-}
-
-/** Whatever a custom `connect` threw, as a ChainError (the only kind that is safe to print). */
-export function asChainError(error: unknown, target: string): ChainError {
-  if (error instanceof ChainError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const detail = code ?? (error instanceof Error ? error.message : String(error));
-  return new ChainError({
-    code: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
-    phase: 'tcp',
-    target,
-    reason:
-      code === 'ECONNREFUSED'
-        ? 'refused'
-        : code === 'ETIMEDOUT'
-          ? 'timeout'
-          : ICMP_ERRNOS.has(code ?? '')
-            ? 'unreachable'
-            : undefined,
-    message: `cannot reach ${target}: ${detail}`,
-    cause: error,
-  });
 }

@@ -1,10 +1,11 @@
 /** The pure parts of serve: log lines, error-to-reply mapping, listen URLs, listener credentials. */
 import { describe, expect, it } from 'vitest';
+import { asChainError } from '../../../src/errors.js';
 import { ChainError, type ChainErrorCode } from '../../../src/index.js';
 import { credentialsMatch, parseAuth } from '../../../src/server/auth.js';
 import { checkBindSafety, isLoopback, parseListenUrl } from '../../../src/server/listen-url.js';
 import { type ConnectionRecord, formatBytes, formatRecord } from '../../../src/server/log.js';
-import { asChainError, describeFailure, httpStatusFor, socks5ReplyFor } from '../../../src/server/replies.js';
+import { describeFailure, httpStatusFor, socks5ReplyFor } from '../../../src/server/replies.js';
 
 const HOP = 'socks5://bob:***@127.0.0.1:1080';
 
