@@ -146,6 +146,16 @@ describe('replies for chain failures', () => {
     });
     expect(asChainError('weird', 'h:1').code).toBe('TARGET_UNREACHABLE');
   });
+
+  it('without a target (the CLI), a foreign error is a PROTOCOL_ERROR in its own words', () => {
+    const error = new ChainError({ code: 'ABORTED', phase: 'tcp', message: 'stop' });
+    expect(asChainError(error)).toBe(error);
+    expect(asChainError(new Error('odd'))).toMatchObject({
+      code: 'PROTOCOL_ERROR',
+      phase: 'handshake',
+      message: 'odd',
+    });
+  });
 });
 
 describe('listen URLs', () => {
