@@ -6,7 +6,7 @@
  * logic all read it; nothing here reads a message. Sits on the lowest floor (it imports only
  * errors.ts and its sentences in remedies.ts) so that every floor above may use it.
  */
-import type { ChainError } from './errors.js';
+import { type ChainError, ICMP_ERRNOS } from './errors.js';
 import { remedyFor } from './remedies.js';
 
 /** The documented causes (docs/cli.md, "Causes"). */
@@ -66,9 +66,6 @@ export interface ChainShape {
   /** The hop before hop k in the attempt's path, when not k - 1 (modes pick hops). */
   before?: ((index: number) => number | null) | undefined;
 }
-
-/** Errno codes of a connect that a firewall (or routing) answered with ICMP. */
-export const ICMP_ERRNOS: ReadonlySet<string> = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
 
 /** TLS verification codes that say "issued by someone we do not trust". */
 const UNKNOWN_ISSUER: ReadonlySet<string> = new Set([

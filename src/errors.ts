@@ -133,6 +133,38 @@ export function isChainError(value: unknown): value is ChainError {
   return value instanceof ChainError;
 }
 
+/** Errno codes of a connect that a firewall (or routing) answered with ICMP. */
+export const ICMP_ERRNOS: ReadonlySet<string> = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
+
+/**
+ * Whatever was thrown, as a ChainError (the only kind that is safe to print): a ChainError as
+ * it is. Anything else is either a failure to reach `target` (what a `serve` listener's custom
+ * `connect` threw), told by its errno, or, without a target, the odd other error out of a
+ * chain, in its own words.
+ */
+export function asChainError(error: unknown, target?: string): ChainError {
+  if (error instanceof ChainError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (target === undefined)
+    return new ChainError({ code: 'PROTOCOL_ERROR', phase: 'handshake', message: text });
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return new ChainError({
+    code: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
+    phase: 'tcp',
+    target,
+    reason:
+      code === 'ECONNREFUSED'
+        ? 'refused'
+        : code === 'ETIMEDOUT'
+          ? 'timeout'
+          : ICMP_ERRNOS.has(code ?? '')
+            ? 'unreachable'
+            : undefined,
+    message: `cannot reach ${target}: ${code ?? text}`,
+    cause: error,
+  });
+}
+
 /**
  * Keeps a cause's code and message but drops every other property: dependencies (the
  * `socks` package among them) attach their whole options object, password included.

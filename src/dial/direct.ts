@@ -4,8 +4,7 @@
  * hop is involved) with nothing left open.
  */
 import net from 'node:net';
-import { ICMP_ERRNOS } from '../blame.js';
-import { ChainError, type FailureReason } from '../errors.js';
+import { ChainError, type FailureReason, ICMP_ERRNOS } from '../errors.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from '../target.js';
 
 export interface DirectOptions {

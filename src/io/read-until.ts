@@ -60,19 +60,12 @@ export function readUntil(
   const find = typeof delimiter === 'string' ? literal(delimiter) : delimiter;
   const over = alreadyOver(stream);
   if (over) return Promise.reject(over);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let searchFrom = 0;
-    const finish = (error: Error | undefined, head?: Buffer) => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('close', onEnd);
-      stream.off('error', onError);
-      if (error) reject(error);
-      else resolve(head as Buffer);
-    };
-    const onReadable = () => {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let searchFrom = 0;
+  return readPaused<Buffer>(
+    stream,
+    (settle) => {
       let chunk: Buffer | null = stream.read() as Buffer | null;
       while (chunk !== null) {
         chunks.push(chunk);
@@ -84,31 +77,57 @@ export function readUntil(
         if (cut !== -1) {
           // The cap holds however the bytes were chunked: a long head in one read is still too long.
           if (cut > maxBytes) {
-            finish(new ReplyTooLargeError(all.subarray(0, 64)));
+            settle(new ReplyTooLargeError(all.subarray(0, 64)));
             return;
           }
           if (cut < all.length) stream.unshift(all.subarray(cut));
-          finish(undefined, all.subarray(0, cut));
+          settle(undefined, all.subarray(0, cut));
           return;
         }
         if (all.length > maxBytes) {
-          finish(new ReplyTooLargeError(all.subarray(0, 64)));
+          settle(new ReplyTooLargeError(all.subarray(0, 64)));
           return;
         }
         if (!plausible(all)) {
-          finish(new UnexpectedReplyError(all.subarray(0, 64)));
+          settle(new UnexpectedReplyError(all.subarray(0, 64)));
           return;
         }
         searchFrom = Math.max(0, all.length - find.span + 1);
         chunk = stream.read() as Buffer | null;
       }
+    },
+    () => new StreamEndedError(Buffer.concat(chunks).subarray(0, 64)),
+  );
+}
+
+export type Settle<T> = (error: Error | undefined, value?: T) => void;
+
+/**
+ * The paused-mode wait both readers share: `onReadable` runs on every 'readable' and settles
+ * when it has what it wants; the stream ending first rejects with `ended()`, and failing,
+ * with its error. Every listener is gone once settled, so the stream stays paused, its
+ * unread bytes kept for the next reader.
+ */
+export function readPaused<T>(
+  stream: Duplex,
+  onReadable: (settle: Settle<T>) => void,
+  ended: () => Error,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const settle: Settle<T> = (error, value) => {
+      stream.off('readable', readable);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+      stream.off('error', settle);
+      if (error) reject(error);
+      else resolve(value as T);
     };
-    const onEnd = () => finish(new StreamEndedError(Buffer.concat(chunks).subarray(0, 64)));
-    const onError = (error: Error) => finish(error);
-    stream.on('readable', onReadable);
+    const readable = () => onReadable(settle);
+    const onEnd = () => settle(ended());
+    stream.on('readable', readable);
     stream.once('end', onEnd);
     stream.once('close', onEnd);
-    stream.once('error', onError);
+    stream.once('error', settle);
   });
 }
 

@@ -3,23 +3,9 @@
  * code, or an HTTP status with a one-line body naming the failing hop and code. Hop URLs
  * in ChainErrors are redacted, so nothing here can carry a password.
  */
-import { blame, errnoOf, ICMP_ERRNOS } from '../blame.js';
-import { ChainError } from '../errors.js';
-
-// SOCKS5 reply codes (RFC 1928 section 6).
-export const SOCKS5_REPLY = {
-  succeeded: 0x00,
-  generalFailure: 0x01,
-  notAllowed: 0x02,
-  hostUnreachable: 0x04,
-  connectionRefused: 0x05,
-  ttlExpired: 0x06,
-  commandNotSupported: 0x07,
-  addressTypeNotSupported: 0x08,
-} as const;
-
-export const SOCKS4_GRANTED = 0x5a;
-export const SOCKS4_REJECTED = 0x5b;
+import { blame, errnoOf } from '../blame.js';
+import type { ChainError } from '../errors.js';
+import { SOCKS5_REPLY } from '../protocols/socks/wire.js';
 
 /** The SOCKS5 reply closest to blame.ts's cause (the chain's hop count does not matter here). */
 export function socks5ReplyFor(error: ChainError): number {
@@ -54,26 +40,4 @@ export function httpStatusFor(error: ChainError): 502 | 504 {
  */
 export function describeFailure(error: ChainError): string {
   return `sockschain: ${error.code}: ${error.message}`;
-}
-
-/** Whatever a custom `connect` threw, as a ChainError (the only kind that is safe to print). */
-export function asChainError(error: unknown, target: string): ChainError {
-  if (error instanceof ChainError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const detail = code ?? (error instanceof Error ? error.message : String(error));
-  return new ChainError({
-    code: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
-    phase: 'tcp',
-    target,
-    reason:
-      code === 'ECONNREFUSED'
-        ? 'refused'
-        : code === 'ETIMEDOUT'
-          ? 'timeout'
-          : ICMP_ERRNOS.has(code ?? '')
-            ? 'unreachable'
-            : undefined,
-    message: `cannot reach ${target}: ${detail}`,
-    cause: error,
-  });
 }

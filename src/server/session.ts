@@ -4,11 +4,10 @@
  */
 import type net from 'node:net';
 import type { TraceEntry } from '../dial/dial.js';
-import { ChainError } from '../errors.js';
+import { asChainError, ChainError } from '../errors.js';
 import { formatTarget, type Target } from '../target.js';
 import type { ListenerAuth } from './auth.js';
 import type { ClientProtocol, ConnectionRecord, ListenerFailure } from './log.js';
-import { asChainError } from './replies.js';
 
 /** Opens a connection to `target`: `chain.connect`, or `connectDirect` for no chain. */
 export type UpstreamConnect = (

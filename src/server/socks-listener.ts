@@ -6,17 +6,26 @@
  */
 import net from 'node:net';
 import type { ChainError } from '../errors.js';
+import { readByte, readCString, readExactly } from '../io/read-exactly.js';
+import { ReplyTooLargeError, StreamEndedError } from '../io/read-until.js';
+import { methodChoice, socks4Reply, socks5Reply, userPassStatus } from '../protocols/socks/messages.js';
+import {
+  ATYP,
+  addressLength,
+  COMMAND,
+  decodeAddress,
+  METHOD,
+  SOCKS4,
+  SOCKS5_REPLY,
+  SOCKS5_VERSION,
+  USER_PASS,
+} from '../protocols/socks/wire.js';
 import type { Target } from '../target.js';
 import { credentialsMatch } from './auth.js';
 import type { ClientProtocol } from './log.js';
-import { ClientClosedError, FieldTooLongError, readByte, readCString, readExactly } from './reader.js';
-import { SOCKS4_GRANTED, SOCKS4_REJECTED, SOCKS5_REPLY, socks5ReplyFor } from './replies.js';
+import { socks5ReplyFor } from './replies.js';
 import { closeGently, type ListenerContext, Session } from './session.js';
 
-const METHOD_NONE = 0x00;
-const METHOD_USERPASS = 0x02;
-const NO_ACCEPTABLE_METHOD = 0xff;
-const CMD_CONNECT = 0x01;
 const MAX_FIELD = 255;
 
 /** The client broke the protocol or failed our auth; the reply (if any) has been sent. */
@@ -62,14 +71,13 @@ export async function handleSocksClient(socket: net.Socket, ctx: ListenerContext
   let request: SocksRequest;
   try {
     const version = await readByte(socket);
-    if (version === 5) request = await readSocks5(socket, ctx, session);
-    else if (version === 4) request = await readSocks4(socket, ctx, session);
+    if (version === SOCKS5_VERSION) request = await readSocks5(socket, ctx, session);
+    else if (version === SOCKS4.version) request = await readSocks4(socket, ctx, session);
     else
       throw new Refused('BAD_REQUEST', `not SOCKS (first byte 0x${version.toString(16).padStart(2, '0')})`);
   } catch (error) {
     if (error instanceof Refused) session.finish(error.result, error.message);
-    else if (error instanceof FieldTooLongError) session.finish('BAD_REQUEST', error.message);
-    else session.finish('CLIENT_CLOSED', error instanceof ClientClosedError ? undefined : String(error));
+    else session.finish('CLIENT_CLOSED', clientWentAway(error) ? undefined : String(error));
     closeGently(socket);
     return;
   } finally {
@@ -91,9 +99,9 @@ export async function handleSocksClient(socket: net.Socket, ctx: ListenerContext
 async function readSocks5(socket: net.Socket, ctx: ListenerContext, session: Session): Promise<SocksRequest> {
   session.protocol = 'socks5';
   const methods = [...(await readExactly(socket, await readByte(socket)))];
-  const wanted = ctx.auth ? METHOD_USERPASS : METHOD_NONE;
+  const wanted = ctx.auth ? METHOD.userPass : METHOD.noAuth;
   if (!methods.includes(wanted)) {
-    socket.write(Buffer.from([5, NO_ACCEPTABLE_METHOD]));
+    socket.write(methodChoice(METHOD.noAcceptable));
     throw new Refused(
       ctx.auth ? 'LISTENER_AUTH' : 'BAD_REQUEST',
       ctx.auth
@@ -101,30 +109,28 @@ async function readSocks5(socket: net.Socket, ctx: ListenerContext, session: Ses
         : 'the client insists on authentication',
     );
   }
-  socket.write(Buffer.from([5, wanted]));
+  socket.write(methodChoice(wanted));
   if (ctx.auth) {
     const subVersion = await readByte(socket);
     const username = (await readExactly(socket, await readByte(socket))).toString('utf8');
     const password = (await readExactly(socket, await readByte(socket))).toString('utf8');
-    if (subVersion !== 1 || !credentialsMatch(ctx.auth, username, password)) {
-      socket.write(Buffer.from([1, 0x01]));
+    if (subVersion !== USER_PASS.version || !credentialsMatch(ctx.auth, username, password)) {
+      socket.write(userPassStatus(USER_PASS.failure));
       throw new Refused('LISTENER_AUTH', 'wrong user name or password');
     }
-    socket.write(Buffer.from([1, 0x00]));
+    socket.write(userPassStatus(USER_PASS.success));
   }
   const [version, command, , atyp] = [...(await readExactly(socket, 4))];
-  if (version !== 5) throw new Refused('BAD_REQUEST', `SOCKS5 request with version ${version}`);
-  let host: string;
-  if (atyp === 0x01) host = [...(await readExactly(socket, 4))].join('.');
-  else if (atyp === 0x03) host = (await readExactly(socket, await readByte(socket))).toString('utf8');
-  else if (atyp === 0x04) host = ipv6String(await readExactly(socket, 16));
-  else {
+  if (version !== SOCKS5_VERSION) throw new Refused('BAD_REQUEST', `SOCKS5 request with version ${version}`);
+  const length = await addressLength(atyp ?? 0, () => readByte(socket));
+  if (length === undefined) {
     reply5(socket, SOCKS5_REPLY.addressTypeNotSupported);
     throw new Refused('BAD_REQUEST', `unknown address type 0x${(atyp ?? 0).toString(16)}`);
   }
+  const host = decodeAddress(atyp ?? 0, await readExactly(socket, length));
   const port = (await readExactly(socket, 2)).readUInt16BE(0);
   session.target = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-  if (command !== CMD_CONNECT) {
+  if (command !== COMMAND.connect) {
     reply5(socket, SOCKS5_REPLY.commandNotSupported);
     throw new Refused(
       'BAD_REQUEST',
@@ -148,51 +154,57 @@ async function readSocks4(socket: net.Socket, ctx: ListenerContext, session: Ses
   const head = await readExactly(socket, 7);
   const command = head[0];
   const port = head.readUInt16BE(1);
-  const ip = [...head.subarray(3, 7)];
-  await readCString(socket, MAX_FIELD, 'SOCKS4 user id');
+  const ip = head.subarray(3, 7);
+  await field(socket, 'SOCKS4 user id');
   // SOCKS4a: 0.0.0.x (x != 0) means "a host name follows the user id".
   const is4a = ip[0] === 0 && ip[1] === 0 && ip[2] === 0 && ip[3] !== 0;
-  const host = is4a ? await readCString(socket, MAX_FIELD, 'SOCKS4a host name') : ip.join('.');
+  const host = is4a ? await field(socket, 'SOCKS4a host name') : decodeAddress(ATYP.ipv4, ip);
   session.protocol = is4a ? 'socks4a' : 'socks4';
   session.target = `${host}:${port}`;
   if (ctx.auth) {
-    reply4(socket, SOCKS4_REJECTED);
+    reply4(socket, SOCKS4.rejected);
     throw new Refused(
       'LISTENER_AUTH',
       'SOCKS4 cannot carry a password and this listener requires one: use SOCKS5',
     );
   }
-  if (command !== CMD_CONNECT || port === 0 || host === '') {
-    reply4(socket, SOCKS4_REJECTED);
+  if (command !== COMMAND.connect || port === 0 || host === '') {
+    reply4(socket, SOCKS4.rejected);
     throw new Refused(
       'BAD_REQUEST',
-      command !== CMD_CONNECT ? 'only CONNECT is supported' : 'empty host or port 0',
+      command !== COMMAND.connect ? 'only CONNECT is supported' : 'empty host or port 0',
     );
   }
   return {
     protocol: session.protocol,
     target: { host, port },
-    accept: () => reply4(socket, SOCKS4_GRANTED),
-    refuse: () => reply4(socket, SOCKS4_REJECTED),
+    accept: () => reply4(socket, SOCKS4.granted),
+    refuse: () => reply4(socket, SOCKS4.rejected),
   };
 }
 
-/** A SOCKS5 reply; the bound address is reported as 0.0.0.0:0, which clients ignore. */
+/** A NUL-terminated field; one over MAX_FIELD bytes is the client breaking the protocol. */
+async function field(socket: net.Socket, what: string): Promise<string> {
+  try {
+    return await readCString(socket, MAX_FIELD);
+  } catch (error) {
+    if (error instanceof ReplyTooLargeError)
+      throw new Refused('BAD_REQUEST', `${what} longer than ${MAX_FIELD} bytes`);
+    throw error;
+  }
+}
+
+/** The stream ended, or failed (a reset): the client left before finishing its request. */
+function clientWentAway(error: unknown): boolean {
+  return error instanceof StreamEndedError || typeof (error as NodeJS.ErrnoException)?.code === 'string';
+}
+
 function reply5(socket: net.Socket, code: number): void {
-  const out = Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
-  if (code === SOCKS5_REPLY.succeeded) socket.write(out);
-  else closeGently(socket, out);
+  if (code === SOCKS5_REPLY.succeeded) socket.write(socks5Reply(code));
+  else closeGently(socket, socks5Reply(code));
 }
 
 function reply4(socket: net.Socket, code: number): void {
-  const out = Buffer.from([0, code, 0, 0, 0, 0, 0, 0]);
-  if (code === SOCKS4_GRANTED) socket.write(out);
-  else closeGently(socket, out);
-}
-
-function ipv6String(bytes: Buffer): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
-  // SocketAddress compresses it ('::1'), the form people write and logs show.
-  return new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+  if (code === SOCKS4.granted) socket.write(socks4Reply(code));
+  else closeGently(socket, socks4Reply(code));
 }

@@ -1,10 +1,11 @@
 /**
- * The two readers every handshake stands on (src/io): bounded buffering against an endless
- * peer, no byte lost across readers, and never a wait on a stream that has already ended.
+ * The readers every handshake stands on, client and server side (src/io): bounded buffering
+ * against an endless peer, no byte lost across readers, and never a wait on a stream that has
+ * already ended.
  */
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readExactly } from '../../src/io/read-exactly.js';
+import { readByte, readCString, readExactly } from '../../src/io/read-exactly.js';
 import { ReplyTooLargeError, readUntil, StreamEndedError } from '../../src/io/read-until.js';
 import { settle } from './helpers.js';
 
@@ -122,5 +123,34 @@ describe('the cap of readUntil', () => {
     stream.write(head);
     expect((await readUntil(stream, '\r\n\r\n', head.length)).length).toBe(head.length);
     stream.destroy();
+  });
+});
+
+describe('the SOCKS field readers (the serve listener)', () => {
+  it('a byte, a NUL-terminated field, then the bytes behind it, whatever the chunking', async () => {
+    const stream = new PassThrough();
+    const wire = Buffer.from('\x04bob\0example.test\0\0early', 'latin1');
+    for (const byte of wire) stream.write(Buffer.from([byte]));
+    expect(await readByte(stream)).toBe(4);
+    expect(await readCString(stream, 255)).toBe('bob');
+    expect(await readCString(stream, 255)).toBe('example.test');
+    expect((await readExactly(stream, 6)).toString('latin1')).toBe('\0early');
+    stream.destroy();
+  });
+
+  it('a field of exactly the cap is read; one byte more is refused', async () => {
+    const stream = new PassThrough();
+    stream.write(`${'a'.repeat(255)}\0${'b'.repeat(256)}\0`);
+    expect(await readCString(stream, 255)).toBe('a'.repeat(255));
+    const result = await settle(readCString(stream, 255));
+    expect(result.error).toBeInstanceOf(ReplyTooLargeError);
+    stream.destroy();
+  });
+
+  it('a client that leaves in the middle of a field: StreamEndedError, at once', async () => {
+    const stream = new PassThrough();
+    stream.end('bob');
+    expect((await settle(readCString(stream, 255))).error).toBeInstanceOf(StreamEndedError);
+    expect((await settle(readByte(stream))).error).toBeInstanceOf(StreamEndedError);
   });
 });

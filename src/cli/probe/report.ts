@@ -9,7 +9,14 @@
 import { errnoOf } from '../../blame.js';
 import type { Chain } from '../../chain/chain.js';
 import type { TraceEntry } from '../../dial/dial.js';
-import { ChainError, type ChainErrorCode, type FailureReason, type Phase, type Stage } from '../../errors.js';
+import {
+  asChainError,
+  type ChainError,
+  type ChainErrorCode,
+  type FailureReason,
+  type Phase,
+  type Stage,
+} from '../../errors.js';
 import type { HopProtocol } from '../../hop.js';
 import type { AfterTunnel } from '../../remedies.js';
 import type { PeerCertificate } from '../http-exchange.js';
@@ -200,12 +207,5 @@ export function errorReport(error: ChainError, hopCount: number, finalTarget?: s
   };
 }
 
-/** Anything the chain threw is a ChainError; the odd other error is reported as one. */
-export function asChainError(error: unknown): ChainError {
-  if (error instanceof ChainError) return error;
-  return new ChainError({
-    code: 'PROTOCOL_ERROR',
-    phase: 'handshake',
-    message: error instanceof Error ? error.message : String(error),
-  });
-}
+/** Anything the chain threw, as a ChainError (errors.ts); connect, fetch and run/check take it from here. */
+export { asChainError };

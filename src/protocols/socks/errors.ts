@@ -3,36 +3,30 @@
 import { isIP } from 'node:net';
 import { type Exchange, type HopContext, hopError, reachError } from '../context.js';
 import { printable } from '../http-response.js';
+import { SOCKS4, SOCKS5_REPLY, SOCKS5_REPLY_TEXT, SOCKS5_VERSION } from './wire.js';
 
-const SOCKS5_REPLIES: Record<number, string> = {
-  1: 'general failure',
-  2: 'connection not allowed by ruleset',
-  3: 'network unreachable',
-  4: 'host unreachable',
-  5: 'connection refused',
-  6: 'TTL expired',
-  7: 'command not supported',
-  8: 'address type not supported',
-};
+/** The first byte of a TLS record: an alert, or a handshake (a ServerHello). */
+const TLS_ALERT = 0x15;
+const TLS_HANDSHAKE = 0x16;
 
 export function mapSocks5Reply(ctx: HopContext, code: number): Error {
-  const reply = `SOCKS5 reply 0x${code.toString(16).padStart(2, '0')} (${SOCKS5_REPLIES[code] ?? 'unassigned'})`;
+  const reply = `SOCKS5 reply 0x${code.toString(16).padStart(2, '0')} (${SOCKS5_REPLY_TEXT[code] ?? 'unassigned'})`;
   switch (code) {
-    case 0x02:
+    case SOCKS5_REPLY.notAllowed:
       return hopError(ctx, 'PROXY_DENIED', 'handshake', `the proxy's rules deny the connection (${reply})`, {
         reply,
         stage: 'reply',
       });
-    case 0x05:
+    case SOCKS5_REPLY.connectionRefused:
       return reachError(ctx, 'refused', reply, reply);
-    case 0x06:
+    case SOCKS5_REPLY.ttlExpired:
       return reachError(ctx, 'timeout', reply, reply);
-    case 0x01:
+    case SOCKS5_REPLY.generalFailure:
       return reachError(ctx, 'failed', reply, reply);
-    case 0x03:
-    case 0x04:
+    case SOCKS5_REPLY.networkUnreachable:
+    case SOCKS5_REPLY.hostUnreachable:
       return reachError(ctx, 'unreachable', reply, reply);
-    case 0x08:
+    case SOCKS5_REPLY.addressTypeNotSupported:
       return hopError(ctx, 'PROXY_DENIED', 'handshake', `${unsupportedAddress(ctx.dest.host)} (${reply})`, {
         reply,
         stage: 'reply',
@@ -62,14 +56,14 @@ function unsupportedAddress(host: string): string {
 
 export function mapSocks4Reply(ctx: HopContext, code: number, credentials: boolean): Error {
   const reply = `SOCKS4 0x${code.toString(16).toUpperCase()}`;
-  if (code === 0x5b) {
+  if (code === SOCKS4.rejected) {
     // SOCKS4 has one code for "denied by the rules" and "could not connect".
     return hopError(ctx, 'PROXY_DENIED', 'handshake', `request rejected or failed (${reply})`, {
       reply,
       stage: 'reply',
     });
   }
-  if (code === 0x5c || code === 0x5d) {
+  if (code === SOCKS4.noIdentd || code === SOCKS4.badUserId) {
     return credentials
       ? hopError(ctx, 'AUTH_FAILED', 'auth', `user id rejected (${reply})`, { reply, reason: 'userid' })
       : hopError(ctx, 'AUTH_REQUIRED', 'auth', `proxy wants a user id (${reply})`, {
@@ -90,8 +84,9 @@ export function notSocks(at: Exchange, bytes: Buffer): Error {
   let what = `got "${printable(bytes)}"`;
   // We may hold only the 2 bytes of a SOCKS reply: "HT" is enough to recognise HTTP.
   if (text.length >= 2 && 'HTTP/'.startsWith(text)) what = 'it answers in HTTP: use http://';
-  else if (bytes[0] === 0x15 || bytes[0] === 0x16) what = 'it answers in TLS: is it an https:// proxy?';
-  else if (bytes[0] === 0x05 && ctx.hop.protocol.startsWith('socks4'))
+  else if (bytes[0] === TLS_ALERT || bytes[0] === TLS_HANDSHAKE)
+    what = 'it answers in TLS: is it an https:// proxy?';
+  else if (bytes[0] === SOCKS5_VERSION && ctx.hop.protocol.startsWith('socks4'))
     what = 'it answers in SOCKS5: use socks5://';
   return at.error('PROTOCOL_ERROR', 'handshake', `does not answer in SOCKS: ${what}`, {
     reason: 'wrong-protocol',

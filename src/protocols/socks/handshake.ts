@@ -9,15 +9,15 @@ import { StreamEndedError } from '../../io/read-until.js';
 import { Exchange, type HopContext, hopError, reachError, readFailure } from '../context.js';
 import { mapSocks4Reply, mapSocks5Reply, notSocks } from './errors.js';
 import { hookCredentials, socksHook } from './hook-credentials.js';
+import { connectRequest, greeting, socks4Request, userPassRequest } from './messages.js';
 import {
   addressLength,
-  connectRequest,
   EncodeError,
-  greeting,
+  METHOD,
   SOCKS4,
-  SOCKS5,
-  socks4Request,
-  userPassRequest,
+  SOCKS5_REPLY,
+  SOCKS5_VERSION,
+  USER_PASS,
 } from './wire.js';
 
 export function isSocks4(ctx: HopContext): boolean {
@@ -35,7 +35,7 @@ function hasCredentials(ctx: HopContext): boolean {
 export function pipelinedRequests(ctx: HopContext): Buffer {
   return encode(ctx, () => {
     if (isSocks4(ctx)) return socks4Request(ctx.dest, ctx.hop.username ?? '', ctx.hop.protocol === 'socks4a');
-    const parts = [greeting([hasCredentials(ctx) ? SOCKS5.userPass : SOCKS5.noAuth])];
+    const parts = [greeting([hasCredentials(ctx) ? METHOD.userPass : METHOD.noAuth])];
     if (hasCredentials(ctx)) parts.push(userPassRequest(ctx.hop.username ?? '', ctx.hop.password ?? ''));
     parts.push(connectRequest(ctx.dest));
     return Buffer.concat(parts);
@@ -57,7 +57,7 @@ async function socks4(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
     );
   }
   // The reply's version byte is 0 by the spec; some servers echo 4.
-  const reply = await readReply(socket, at, 8, [0x00, 0x04], true);
+  const reply = await readReply(socket, at, 8, [SOCKS4.replyVersion, SOCKS4.version], true);
   if (reply[1] !== SOCKS4.granted) throw mapSocks4Reply(ctx, reply[1] ?? 0, hasCredentials(ctx));
 }
 
@@ -69,10 +69,10 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
   // needs none may pick "no auth". Pipelined setup offered exactly one.
   // Without credentials, an onProxyAuth hook may supply them: offer user/password too.
   const hook = !credentials && !sent && socksHook(ctx) !== undefined;
-  if (!sent) socket.write(greeting(credentials || hook ? [SOCKS5.noAuth, SOCKS5.userPass] : [SOCKS5.noAuth]));
-  const choice = await readReply(socket, at, 2, [SOCKS5.version]);
+  if (!sent) socket.write(greeting(credentials || hook ? [METHOD.noAuth, METHOD.userPass] : [METHOD.noAuth]));
+  const choice = await readReply(socket, at, 2, [SOCKS5_VERSION]);
   const method = choice[1];
-  if (method === SOCKS5.noAcceptable) {
+  if (method === METHOD.noAcceptable) {
     const blamed = { reply: 'SOCKS5 method 0xFF', reason: 'no-acceptable-method' as const };
     throw credentials
       ? at.error(
@@ -83,7 +83,7 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
         )
       : at.error('AUTH_REQUIRED', 'auth', 'proxy wants credentials (SOCKS5 method 0xFF for no-auth)', blamed);
   }
-  if (method === SOCKS5.userPass && (credentials || hook)) {
+  if (method === METHOD.userPass && (credentials || hook)) {
     at.enter('auth', 'auth');
     const given = credentials
       ? { username: ctx.hop.username ?? '', password: ctx.hop.password ?? '' }
@@ -91,12 +91,12 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
     if (!sent) socket.write(encode(ctx, () => userPassRequest(given.username, given.password)));
     // RFC 1929 says version 0x01; some servers echo 0x05: any first byte is an answer.
     const status = await readReply(socket, at, 2, undefined);
-    if (status[1] !== 0x00) {
+    if (status[1] !== USER_PASS.success) {
       throw at.error('AUTH_FAILED', 'auth', 'username/password rejected (RFC 1929 status != 0)', {
         reply: `SOCKS5 auth status 0x${(status[1] ?? 0).toString(16).padStart(2, '0')}`,
       });
     }
-  } else if (method !== SOCKS5.noAuth || (sent && credentials)) {
+  } else if (method !== METHOD.noAuth || (sent && credentials)) {
     // A method we did not offer, or (pipelined) not the one we offered: our next bytes were
     // not what the proxy expects, so the handshake cannot go on.
     throw at.error(
@@ -110,11 +110,11 @@ async function socks5(socket: Duplex, ctx: HopContext, sent: boolean): Promise<v
   at.enter('request', 'handshake');
   at.awaitingDest = true;
   if (!sent) socket.write(encode(ctx, () => connectRequest(ctx.dest)));
-  const head = await readReply(socket, at, 4, [SOCKS5.version], true);
-  if (head[1] !== 0x00) throw mapSocks5Reply(ctx, head[1] ?? 0);
+  const head = await readReply(socket, at, 4, [SOCKS5_VERSION], true);
+  if (head[1] !== SOCKS5_REPLY.succeeded) throw mapSocks5Reply(ctx, head[1] ?? 0);
   const atyp = head[3] ?? 0;
-  const length = atyp === 0x03 ? ((await read(socket, at, 1))[0] ?? 0) : addressLength(atyp);
-  if (length < 0) {
+  const length = await addressLength(atyp, async () => (await read(socket, at, 1))[0] ?? 0);
+  if (length === undefined) {
     throw at.error('PROTOCOL_ERROR', 'handshake', `reply with unknown address type 0x${atyp.toString(16)}`, {
       reason: 'malformed',
     });

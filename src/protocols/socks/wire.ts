@@ -1,124 +1,153 @@
 /**
- * SOCKS4/4a (the de-facto spec) and SOCKS5 (RFC 1928, RFC 1929) messages: what the client
- * writes, as pure functions, so that the sequential and the pipelined handshakes build the
- * very same bytes.
+ * SOCKS4/4a (the de-facto spec) and SOCKS5 (RFC 1928, RFC 1929) on the wire, for both sides:
+ * every number the protocols use, by name, and the one address codec (a host string to
+ * ATYP + bytes and back). The client handshake and the `serve` listener both speak through
+ * this file; messages.ts builds whole messages from it.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import type { Target } from '../../target.js';
+import net from 'node:net';
 
-export const SOCKS5 = { version: 0x05, noAuth: 0x00, userPass: 0x02, noAcceptable: 0xff, connect: 0x01 };
+export const SOCKS5_VERSION = 0x05;
+
+/** Authentication methods (RFC 1928 section 3); 0xFF in a choice means "none of yours". */
+export const METHOD = { noAuth: 0x00, userPass: 0x02, noAcceptable: 0xff } as const;
+
+/** Commands (RFC 1928 section 4; SOCKS4 uses 0x01 for CONNECT too). Only CONNECT is spoken. */
+export const COMMAND = { connect: 0x01, bind: 0x02, udpAssociate: 0x03 } as const;
+
+/** Address types (RFC 1928 section 5). */
+export const ATYP = { ipv4: 0x01, domain: 0x03, ipv6: 0x04 } as const;
+
+/** Reply codes (RFC 1928 section 6). */
+export const SOCKS5_REPLY = {
+  succeeded: 0x00,
+  generalFailure: 0x01,
+  notAllowed: 0x02,
+  networkUnreachable: 0x03,
+  hostUnreachable: 0x04,
+  connectionRefused: 0x05,
+  ttlExpired: 0x06,
+  commandNotSupported: 0x07,
+  addressTypeNotSupported: 0x08,
+} as const;
+
+/** What each reply code means, in the words messages quote. */
+export const SOCKS5_REPLY_TEXT: Readonly<Record<number, string>> = {
+  [SOCKS5_REPLY.succeeded]: 'succeeded',
+  [SOCKS5_REPLY.generalFailure]: 'general failure',
+  [SOCKS5_REPLY.notAllowed]: 'connection not allowed by ruleset',
+  [SOCKS5_REPLY.networkUnreachable]: 'network unreachable',
+  [SOCKS5_REPLY.hostUnreachable]: 'host unreachable',
+  [SOCKS5_REPLY.connectionRefused]: 'connection refused',
+  [SOCKS5_REPLY.ttlExpired]: 'TTL expired',
+  [SOCKS5_REPLY.commandNotSupported]: 'command not supported',
+  [SOCKS5_REPLY.addressTypeNotSupported]: 'address type not supported',
+};
+
+/** RFC 1929 username/password sub-negotiation: its version, and the status of its answer. */
+export const USER_PASS = { version: 0x01, success: 0x00, failure: 0x01 } as const;
+
+/** SOCKS4/4a: the request's version, the reply's (0 by the spec), and the four reply codes. */
 export const SOCKS4 = {
   version: 0x04,
-  connect: 0x01,
+  replyVersion: 0x00,
   granted: 0x5a,
-  failed: 0x5b,
+  rejected: 0x5b,
   noIdentd: 0x5c,
   badUserId: 0x5d,
-};
-export const ATYP = { ipv4: 0x01, domain: 0x03, ipv6: 0x04 } as const;
+} as const;
 
 /** A field over 255 bytes cannot be encoded; the caller turns this into INVALID_CONFIG. */
 export class EncodeError extends Error {
   override name = 'EncodeError';
 }
 
-export function greeting(methods: number[]): Buffer {
-  return Buffer.from([SOCKS5.version, methods.length, ...methods]);
-}
-
-/** RFC 1929 username/password request. */
-export function userPassRequest(username: string, password: string): Buffer {
-  const user = Buffer.from(username, 'utf8');
-  const pass = Buffer.from(password, 'utf8');
-  if (user.length > 255 || pass.length > 255)
-    throw new EncodeError('SOCKS5 user name and password are limited to 255 bytes');
-  return Buffer.concat([Buffer.from([0x01, user.length]), user, Buffer.from([pass.length]), pass]);
-}
-
-export function connectRequest(dest: Target): Buffer {
-  // One allocation, written in place: this runs once per tunnel (the setup CPU profile in
-  // docs/performance.md showed the concat-of-spreads form at ~1.2 µs a call).
-  const addr = address(dest.host);
-  const out = Buffer.allocUnsafe(3 + addr.length + 2);
-  out[0] = SOCKS5.version;
-  out[1] = SOCKS5.connect;
-  out[2] = 0x00;
-  addr.copy(out, 3);
-  out.writeUInt16BE(dest.port, 3 + addr.length);
-  return out;
-}
-
-function address(host: string): Buffer {
-  if (isIPv4(host)) {
+/** ATYP and address as in a SOCKS5 request or reply: 1+4 bytes, 1+16, or 1+1+name (≤ 255 bytes). */
+export function encodeAddress(host: string): Buffer {
+  if (net.isIPv4(host)) {
     const out = Buffer.allocUnsafe(5);
     out[0] = ATYP.ipv4;
-    let at = 1;
-    for (const part of host.split('.')) out[at++] = Number(part);
+    writeIpv4(host, out, 1);
     return out;
   }
-  if (isIPv6(host)) return Buffer.concat([Buffer.from([ATYP.ipv6]), ipv6Bytes(host)]);
+  if (net.isIPv6(host)) {
+    const out = Buffer.alloc(17);
+    out[0] = ATYP.ipv6;
+    writeIpv6(host, out, 1);
+    return out;
+  }
   const name = Buffer.from(host, 'utf8');
   if (name.length > 255) throw new EncodeError(`host name longer than 255 bytes: ${host.slice(0, 40)}…`);
-  return Buffer.concat([Buffer.from([ATYP.domain, name.length]), name]);
-}
-
-function port(value: number): Buffer {
-  const out = Buffer.alloc(2);
-  out.writeUInt16BE(value);
+  const out = Buffer.allocUnsafe(2 + name.length);
+  out[0] = ATYP.domain;
+  out[1] = name.length;
+  name.copy(out, 2);
   return out;
 }
 
-function ipv6Bytes(host: string): Buffer {
-  const [head = '', tail = ''] = host.split('::');
-  const groups = (part: string) => (part === '' ? [] : part.split(':'));
-  let left = groups(head);
-  let right = groups(tail);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
-  const last = (host.includes('::') ? right : left).at(-1) ?? '';
-  if (isIPv4(last)) {
-    const [a, b, c, d] = last.split('.').map(Number) as [number, number, number, number];
-    const v4 = [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-    if (host.includes('::')) right = [...right.slice(0, -1), ...v4];
-    else left = [...left.slice(0, -1), ...v4];
-  }
-  const fill = host.includes('::') ? new Array(8 - left.length - right.length).fill('0') : [];
-  const out = Buffer.alloc(16);
-  [...left, ...fill, ...right].forEach((group, i) => {
-    out.writeUInt16BE(Number.parseInt(group, 16) || 0, i * 2);
-  });
-  return out;
-}
-
-/** SOCKS4 carries an IPv4 address; SOCKS4a sends 0.0.0.1 and the host name after the user id. */
-export function socks4Request(dest: Target, userId: string, allowNames: boolean): Buffer {
-  const user = Buffer.from(userId, 'utf8');
-  const head = Buffer.from([SOCKS4.version, SOCKS4.connect]);
-  if (isIPv4(dest.host)) {
-    return Buffer.concat([
-      head,
-      port(dest.port),
-      Buffer.from(dest.host.split('.').map(Number)),
-      user,
-      Buffer.from([0]),
-    ]);
-  }
-  if (isIPv6(dest.host)) throw new EncodeError('SOCKS4 cannot carry IPv6 addresses: use socks5://');
-  if (!allowNames) throw new EncodeError('plain SOCKS4 cannot carry host names: use socks4a://');
-  const name = Buffer.from(dest.host, 'utf8');
-  return Buffer.concat([
-    head,
-    port(dest.port),
-    Buffer.from([0, 0, 0, 1]),
-    user,
-    Buffer.from([0]),
-    name,
-    Buffer.from([0]),
-  ]);
-}
-
-/** Length of the address that follows a SOCKS5 reply's ATYP byte, or -1 if unknown. */
-export function addressLength(atyp: number): number {
+/**
+ * How many address bytes follow an ATYP byte: 4 or 16 for an IP; for a name, the length byte
+ * that comes first (read with `nameLength`); undefined for an address type we do not know.
+ */
+export async function addressLength(
+  atyp: number,
+  nameLength: () => Promise<number>,
+): Promise<number | undefined> {
   if (atyp === ATYP.ipv4) return 4;
   if (atyp === ATYP.ipv6) return 16;
-  return -1;
+  if (atyp === ATYP.domain) return nameLength();
+  return undefined;
+}
+
+/**
+ * The host that the bytes after ATYP (and after a name's length byte) stand for: dotted
+ * IPv4, IPv6 in its compressed form (`::1`, `::ffff:1.2.3.4`), or the name as UTF-8.
+ */
+export function decodeAddress(atyp: number, bytes: Buffer): string {
+  if (atyp === ATYP.ipv4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  if (atyp === ATYP.ipv6) return ipv6String(bytes);
+  return bytes.toString('utf8');
+}
+
+/** Dotted IPv4 (already checked with isIPv4) into 4 bytes at `at`: SOCKS5's address and SOCKS4's. */
+export function writeIpv4(host: string, out: Buffer, at: number): void {
+  let i = at;
+  for (const part of host.split('.')) out[i++] = Number(part);
+}
+
+/**
+ * IPv6 text (already checked with isIPv6) into 16 bytes at `at`. `::` stands for the missing
+ * zero groups; an embedded IPv4 tail (`::ffff:1.2.3.4`) fills the last two groups; a zone
+ * (`%eth0`) means nothing to the proxy and is dropped.
+ */
+function writeIpv6(host: string, out: Buffer, at: number): void {
+  const address = host.split('%')[0] ?? '';
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const words = (list: string[]) =>
+    list.flatMap((group) => {
+      if (!group.includes('.')) return [Number.parseInt(group, 16)];
+      const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+      return [(a << 8) | b, (c << 8) | d];
+    });
+  // `out` is zeroed: the groups `::` stands for need no writing.
+  let i = at;
+  for (const word of words(left)) {
+    out.writeUInt16BE(word, i);
+    i += 2;
+  }
+  const last = words(right);
+  i = at + 16 - last.length * 2;
+  for (const word of last) {
+    out.writeUInt16BE(word, i);
+    i += 2;
+  }
+}
+
+function ipv6String(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  // SocketAddress compresses it ('::1'), the form people write and logs show.
+  return new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }

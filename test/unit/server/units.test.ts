@@ -1,10 +1,11 @@
 /** The pure parts of serve: log lines, error-to-reply mapping, listen URLs, listener credentials. */
 import { describe, expect, it } from 'vitest';
+import { asChainError } from '../../../src/errors.js';
 import { ChainError, type ChainErrorCode } from '../../../src/index.js';
 import { credentialsMatch, parseAuth } from '../../../src/server/auth.js';
 import { checkBindSafety, isLoopback, parseListenUrl } from '../../../src/server/listen-url.js';
 import { type ConnectionRecord, formatBytes, formatRecord } from '../../../src/server/log.js';
-import { asChainError, describeFailure, httpStatusFor, socks5ReplyFor } from '../../../src/server/replies.js';
+import { describeFailure, httpStatusFor, socks5ReplyFor } from '../../../src/server/replies.js';
 
 const HOP = 'socks5://bob:***@127.0.0.1:1080';
 
@@ -144,6 +145,16 @@ describe('replies for chain failures', () => {
       message: 'cannot reach 127.0.0.1:9: ECONNREFUSED',
     });
     expect(asChainError('weird', 'h:1').code).toBe('TARGET_UNREACHABLE');
+  });
+
+  it('without a target (the CLI), a foreign error is a PROTOCOL_ERROR in its own words', () => {
+    const error = new ChainError({ code: 'ABORTED', phase: 'tcp', message: 'stop' });
+    expect(asChainError(error)).toBe(error);
+    expect(asChainError(new Error('odd'))).toMatchObject({
+      code: 'PROTOCOL_ERROR',
+      phase: 'handshake',
+      message: 'odd',
+    });
   });
 });
 
