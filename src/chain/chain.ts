@@ -11,7 +11,7 @@ import { type ChainDispatcherOptions, createDispatcher } from '../adapters/dispa
 import { type ChainAgent, type ChainAgentOptions, createAgent } from '../adapters/http-agent.js';
 import { chainFromConfigFile } from '../config/config-file.js';
 import { chainFromEnv } from '../config/env.js';
-import { loadPacSource, type PacOptions, PacRouter } from '../config/pac.js';
+import { loadPacSource, type PacOptions, type PacRoute, PacRouter } from '../config/pac.js';
 import { PacConnector } from '../config/pac-connect.js';
 import { chainFromProxychainsConf } from '../config/proxychains-conf.js';
 import { dial, type TraceEntry } from '../dial/dial.js';
@@ -384,6 +384,14 @@ export class Chain {
       positions,
       auth: this.#auth,
     });
+  }
+
+  /**
+   * A chain from Chain.fromPac: the routes its PAC file gives for `target` (hop URLs, or
+   * 'direct'), in the order they are tried; undefined for other chains. For probe's header.
+   */
+  pacRoutes(target: TargetInput, protocol?: string): Promise<PacRoute[]> | undefined {
+    return this.#pac?.routes(parseTarget(target), protocol);
   }
 
   /** The hops, passwords redacted. */
