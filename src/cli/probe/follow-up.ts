@@ -2,16 +2,12 @@
  * probe's follow-up probes: short exchanges with one hop, reached through the hops before it
  * (`chain.connectThrough`), each reporting what came back (an answer, silence, a reset, a
  * close) and how fast. They carry no credentials except the canary, which repeats the hop's
- * own handshake (credentials included) for a destination the hop refuses by itself.
+ * own handshake (credentials included) for a destination the hop refuses by itself
+ * (canary.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { Chain } from '../../chain/chain.js';
 import { ChainError } from '../../errors.js';
-import type { Hop } from '../../hop.js';
-import { AuthMemory } from '../../protocols/auth/memory.js';
-import type { HopContext } from '../../protocols/context.js';
-import { handshake } from '../../protocols/index.js';
-import { formatTarget, type Target } from '../../target.js';
 
 export interface Outcome {
   kind: 'answered' | 'silent' | 'reset' | 'closed' | 'unreached';
@@ -93,80 +89,4 @@ export function socks5Greeting(withCredentials: boolean): Buffer {
   return Buffer.from(withCredentials ? [0x05, 0x02, 0x00, 0x02] : [0x05, 0x01, 0x00]);
 }
 
-/**
- * The canary: the hop's own handshake (credentials included) for a destination the hop
- * refuses by itself, port 0 of `near` (diagnose passes the hop's own host, so nothing is
- * resolved anywhere new). An answer means the hop speaks its protocol and lets our request
- * through; only the real destination was the problem. Port 0 is refused before any
- * connection is opened onward: squid answers `400`, dante `reply 0x08` (measured in the
- * firewall lab, also with every onward connection of the proxy dropped). A canary to a real
- * address (the hop's own port, as it once was) needs an onward connection, which a firewall
- * cutting the hop's egress drops too, and a filtered target then read as protocol-blocked.
- * Proxies that try port 0 anyway fail at once on a refused connect (tinyproxy `500`,
- * microsocks `reply 0x05`); ssh -D closes right after the request, its way of saying no.
- */
-export async function canary(
-  chain: Chain,
-  path: readonly number[],
-  near: Target,
-  timeoutMs: number,
-): Promise<Outcome> {
-  const began = performance.now();
-  const ms = () => Math.round(performance.now() - began);
-  const position = path[path.length - 1] as number;
-  const hop = chain.hops[position] as Hop;
-  let socket: Duplex;
-  try {
-    socket = await chain.connectThrough(path, undefined, { timeoutMs });
-  } catch (error) {
-    const detail = error instanceof ChainError ? error.code : 'failed';
-    return { kind: 'unreached', detail, inProtocol: false, ms: ms() };
-  }
-  const dest = { host: near.host, port: 0 };
-  const asked = `${hop.protocol === 'http' || hop.protocol === 'https' ? 'CONNECT' : 'request'} ${formatTarget(dest)}`;
-  let timedOut = false;
-  const timer = setTimeout(
-    () => {
-      timedOut = true;
-      socket.destroy();
-    },
-    Math.max(1, timeoutMs - ms()),
-  );
-  try {
-    await handshake(
-      socket,
-      canaryContext(position, hop, dest, () => timeoutMs - ms()),
-    );
-    return { kind: 'answered', detail: `${asked}: tunnel up`, inProtocol: true, ms: ms() };
-  } catch (error) {
-    if (timedOut) return { kind: 'silent', detail: `${asked}: no answer`, inProtocol: false, ms: ms() };
-    if (!(error instanceof ChainError))
-      return { kind: 'closed', detail: `${asked}: failed`, inProtocol: false, ms: ms() };
-    // An answer, or (stage 'reply') the hop's own word that it cannot reach port 0, which for
-    // ssh -D is a close right after the request.
-    if (error.replyStarted || error.stage === 'reply') {
-      const inProtocol = error.reason !== 'wrong-protocol' && error.reason !== 'malformed';
-      return { kind: 'answered', detail: `${asked}: ${error.reply ?? error.code}`, inProtocol, ms: ms() };
-    }
-    const kind = error.reason === 'reset' ? 'reset' : error.reason === 'closed' ? 'closed' : 'silent';
-    const at = error.stage ? ` at the ${error.stage}` : '';
-    return { kind, detail: `${asked}: ${error.code}${at}`, inProtocol: false, ms: ms() };
-  } finally {
-    clearTimeout(timer);
-    socket.destroy();
-  }
-}
-
-/** A handshake context outside any attempt: the canary keeps its own deadline. */
-function canaryContext(index: number, hop: Hop, dest: Target, remainingMs: () => number): HopContext {
-  return {
-    index,
-    hop,
-    dest,
-    next: undefined,
-    remainingMs,
-    progress: () => {},
-    track: () => {},
-    auth: { memory: new AuthMemory(), onProxyAuth: undefined },
-  };
-}
+export { canary } from './canary.js';

@@ -109,6 +109,17 @@ describe("canary: the hop's own handshake for a destination it refuses by itself
     expect(proxy.requests[0]).toMatch(/\r\nProxy-Authorization: Basic /i);
   });
 
+  it('a SOCKS5 hop that closes on the request without a reply (ssh -D, or a relayed reset): asks again for its own address', async () => {
+    const server = await startScripted([{ read: 3 }, { write: [5, 0] }, { read: 10 }, 'close']);
+    servers.push(server);
+    const chain = chainOf([`socks5://127.0.0.1:${server.port}`]);
+    const outcome = await canary(chain, [0], { host: '127.0.0.1', port: server.port }, 1000);
+    expect(outcome.detail).toBe(
+      `request 127.0.0.1:0: closed without a reply; then request 127.0.0.1:${server.port}: TARGET_UNREACHABLE at the reply`,
+    );
+    expect(outcome.kind).not.toBe('answered');
+  });
+
   it('a hop that answers nothing: silent, within its time', async () => {
     const hop = await scripted(['silent']);
     const began = performance.now();
