@@ -11,7 +11,7 @@ import { type ChainDispatcherOptions, createDispatcher } from '../adapters/dispa
 import { type ChainAgent, type ChainAgentOptions, createAgent } from '../adapters/http-agent.js';
 import { fileConfig } from '../config/config-file.js';
 import { envConfig } from '../config/env.js';
-import { type PacOptions, type PacRouter, pacConfig } from '../config/pac.js';
+import { type PacOptions, type PacRoute, type PacRouter, pacConfig } from '../config/pac.js';
 import { PacConnector } from '../config/pac-connect.js';
 import { proxychainsConfig } from '../config/proxychains-conf.js';
 import { dial, type TraceEntry } from '../dial/dial.js';
@@ -386,6 +386,14 @@ export class Chain {
       positions,
       auth: this.#auth,
     });
+  }
+
+  /**
+   * A chain from Chain.fromPac: the routes its PAC file gives for `target` (hop URLs, or
+   * 'direct'), in the order they are tried; undefined for other chains. For probe's header.
+   */
+  pacRoutes(target: TargetInput, protocol?: string): Promise<PacRoute[]> | undefined {
+    return this.#pac?.routes(parseTarget(target), protocol);
   }
 
   /** The hops, passwords redacted. */

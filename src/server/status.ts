@@ -137,5 +137,38 @@ export function prometheusText(stats: ChainStats): string {
     );
     sample('sockschain_hop_setup_seconds_count', { hop: hop.hop }, hop.latencyMs.count);
   }
+  healthFamilies(stats, family, sample);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Health checks (chains with `healthCheck` only): up/down, slow, and the check latency per
+ * hop. A hop not checked yet has no sample: neither up nor down is known.
+ */
+function healthFamilies(
+  stats: ChainStats,
+  family: (name: string, type: string, help: string) => void,
+  sample: (name: string, labels: Record<string, string>, value: number) => void,
+): void {
+  if (!stats.hops.some((hop) => hop.health)) return;
+  const checked = stats.hops.filter((hop) => hop.health && hop.health.state !== 'unchecked');
+  family('sockschain_hop_up', 'gauge', 'Health checks: 1 when the hop passes them, 0 when it is down');
+  for (const hop of checked)
+    sample('sockschain_hop_up', { hop: hop.hop }, hop.health?.state === 'down' ? 0 : 1);
+  family(
+    'sockschain_hop_slow',
+    'gauge',
+    "Health checks with prefer: 'latency': 1 when the hop is slower than the fastest up hop by more than toleranceMs",
+  );
+  for (const hop of checked)
+    sample('sockschain_hop_slow', { hop: hop.hop }, hop.health?.state === 'slow' ? 1 : 0);
+  family(
+    'sockschain_hop_check_latency_seconds',
+    'gauge',
+    "Health checks: median duration of the hop's last passing checks",
+  );
+  for (const hop of stats.hops) {
+    const ms = hop.health?.latencyMs;
+    if (ms !== undefined) sample('sockschain_hop_check_latency_seconds', { hop: hop.hop }, ms / 1000);
+  }
 }

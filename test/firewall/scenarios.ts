@@ -158,6 +158,42 @@ export function scenarios(lab: Lab): Scenario[] {
     expected: { exit: 1, results: [{ from: 1, to: null, cause: 'target-filtered' }] },
   });
 
+  // A default-deny egress on the hop: every new connection it opens is dropped. probe's canary
+  // must be something the hop answers without one (port 0), or a filtered target (or next
+  // hop) reads as the hop's protocol being blocked.
+  const egressCut = (user: string) => `meta skuid ${user} ct state new drop`;
+  for (const kind of ['http', 'https', 'socks'] as const) {
+    out.push({
+      group: 'beyond',
+      name: `${kind} last hop → target, every new connection of the hop dropped`,
+      chain: [url[kind]],
+      targets: [target],
+      rules: { filter: [egressCut(egress[kind])] },
+      expected: { exit: 1, results: [{ from: 0, to: null, cause: 'target-filtered' }] },
+    });
+  }
+  out.push({
+    group: 'beyond',
+    name: 'socks last hop with credentials → target, port drop',
+    chain: [url.socksAuth],
+    targets: [target],
+    rules: { filter: [`meta skuid ${lab.users.dante} tcp dport ${p.originHttp} drop`] },
+    expected: { exit: 1, results: [{ from: 0, to: null, cause: 'target-filtered' }] },
+  });
+  for (const [a, b] of [
+    ['http', 'socks'],
+    ['socks', 'http'],
+  ] as const) {
+    out.push({
+      group: 'between',
+      name: `${a} hop 1 → ${b} hop 2, every new connection of hop 1 dropped`,
+      chain: [url[a], url[b]],
+      targets: [target],
+      rules: { filter: [egressCut(egress[a])] },
+      expected: { exit: 2, results: [{ from: 0, to: 1, cause: 'filtered' }] },
+    });
+  }
+
   // --- credentials blocked ----------------------------------------------------------------
   for (const v of Object.keys(PAYLOAD_VERDICTS) as PayloadVerdict[]) {
     const verdict = PAYLOAD_VERDICTS[v];

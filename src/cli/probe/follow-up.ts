@@ -2,12 +2,12 @@
  * probe's follow-up probes: short exchanges with one hop, reached through the hops before it
  * (`chain.connectThrough`), each reporting what came back (an answer, silence, a reset, a
  * close) and how fast. They carry no credentials except the canary, which repeats the hop's
- * own handshake (credentials included) for another destination.
+ * own handshake (credentials included) for a destination the hop refuses by itself
+ * (canary.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { Chain } from '../../chain/chain.js';
 import { ChainError } from '../../errors.js';
-import type { Target } from '../../target.js';
 
 export interface Outcome {
   kind: 'answered' | 'silent' | 'reset' | 'closed' | 'unreached';
@@ -89,37 +89,4 @@ export function socks5Greeting(withCredentials: boolean): Buffer {
   return Buffer.from(withCredentials ? [0x05, 0x02, 0x00, 0x02] : [0x05, 0x01, 0x00]);
 }
 
-/**
- * The canary: the same handshake through the same hops for another destination. Answered
- * (a tunnel, or any refusal in the hop's own words) means the hop speaks its protocol and
- * takes our credentials; only this destination was the problem.
- */
-export async function canary(
-  chain: Chain,
-  path: readonly number[],
-  target: Target,
-  timeoutMs: number,
-): Promise<Outcome> {
-  const began = performance.now();
-  const ms = () => Math.round(performance.now() - began);
-  try {
-    const socket = await chain.connectThrough(path, target, { timeoutMs });
-    socket.destroy();
-    return { kind: 'answered', detail: 'tunnel up', inProtocol: true, ms: ms() };
-  } catch (error) {
-    if (!(error instanceof ChainError))
-      return { kind: 'closed', detail: 'failed', inProtocol: false, ms: ms() };
-    const last = path.length - 1;
-    // Blamed on a hop before the one asked (or on reaching it): the prefix failed this time.
-    if (error.hopIndex < last || (error.hopIndex === last && error.stage === 'tcp')) {
-      return { kind: 'unreached', detail: error.code, inProtocol: false, ms: ms() };
-    }
-    if (error.replyStarted) {
-      const inProtocol = error.reason !== 'wrong-protocol' && error.reason !== 'malformed';
-      return { kind: 'answered', detail: error.reply ?? error.code, inProtocol, ms: ms() };
-    }
-    const kind = error.reason === 'reset' ? 'reset' : error.reason === 'closed' ? 'closed' : 'silent';
-    const detail = `${error.code}${error.stage ? ` at the ${error.stage}` : ''}`;
-    return { kind, detail, inProtocol: false, ms: ms() };
-  }
-}
+export { canary } from './canary.js';

@@ -3,11 +3,13 @@
  * (a grid of hosts by ports with --ports), then the error and hint lines.
  */
 import type { Chain } from '../../chain/chain.js';
+import { redactUrl } from '../../hop.js';
 import { failureLines } from '../output/format.js';
 import type { Style } from '../output/style.js';
 import { formatMs, renderTable } from '../output/table.js';
 import type { Diagnosis } from './diagnose.js';
 import type { AppReport, AuthState, HopReport, TargetReport } from './report.js';
+import { pacRoutes } from './run.js';
 
 const AUTH: Record<AuthState, string> = {
   none: '—',
@@ -18,8 +20,7 @@ const AUTH: Record<AuthState, string> = {
 };
 
 export function renderOne(chain: Chain, report: TargetReport, style: Style): string {
-  const n = chain.hops.length;
-  let out = `probe ${report.target} through ${n} hop${n === 1 ? '' : 's'}\n\n`;
+  let out = `probe ${report.target} through ${through(chain, report)}\n\n`;
   const rows = report.hops.map((hop) => hopRow(hop, style));
   const reached = report.status === 'reachable' || report.status === 'app-failed';
   const targetResult = reached
@@ -54,6 +55,20 @@ export function renderOne(chain: Chain, report: TargetReport, style: Style): str
   } else out += `  ${style.green('ok')}: tunnel to ${report.target} up in ${formatMs(report.totalMs)} ms\n`;
   if (report.app) out += appLines(report.app, style, report.diagnosis);
   return out;
+}
+
+/**
+ * `N hops`, or for a PAC chain (no hops of its own) the routes its file chose for this
+ * target, in the order they are tried: `the PAC file's routes: http://a:3128; DIRECT`.
+ */
+function through(chain: Chain, report: TargetReport): string {
+  const routes = pacRoutes.get(report);
+  if (!routes) {
+    const n = chain.hops.length;
+    return `${n} hop${n === 1 ? '' : 's'}`;
+  }
+  const text = routes.map((route) => (route === 'direct' ? 'DIRECT' : route.map(redactUrl).join(' -> ')));
+  return `the PAC file's route${routes.length === 1 ? '' : 's'}: ${text.join('; ')}`;
 }
 
 /** The error line, then the diagnosis (its remedy is the hint). */
@@ -121,7 +136,9 @@ function appLines(app: AppReport, style: Style, diagnosis: Diagnosis | null): st
 
 export function renderMany(chain: Chain, reports: TargetReport[], style: Style, ports?: number[]): string {
   const n = chain.hops.length;
-  let out = `probe ${reports.length} targets through ${n} hop${n === 1 ? '' : 's'}: ${chain.toString()}\n\n`;
+  // A PAC chain has no hops of its own: "the routes of a PAC file" says it.
+  const hops = n === 0 ? '' : `${n} hop${n === 1 ? '' : 's'}: `;
+  let out = `probe ${reports.length} targets through ${hops}${chain.toString()}\n\n`;
   out += ports ? grid(reports, ports, style) : list(reports, style);
   // One error and hint per distinct problem, naming the targets it hit.
   const problems = new Map<string, { targets: string[]; lines: string }>();

@@ -1,5 +1,6 @@
 /** One probe: a single attempt through the chain, its trace, and optionally the app check. */
 import type { Chain } from '../../chain/chain.js';
+import type { PacRoute } from '../../config/pac.js';
 import type { TraceEntry } from '../../dial/dial.js';
 import { ChainError } from '../../errors.js';
 import { EXIT } from '../output/io.js';
@@ -15,6 +16,9 @@ export interface ProbeOptions {
   userAgent: string;
   signal?: AbortSignal | undefined;
 }
+
+/** What a PAC chain's file chose for each report's target (for the header). */
+export const pacRoutes = new WeakMap<TargetReport, readonly PacRoute[]>();
 
 export async function probeTarget(
   chain: Chain,
@@ -35,6 +39,9 @@ export async function probeTarget(
     failure = error;
   }
   const report = buildReport(chain, target, trace, performance.now() - began, failure, direct);
+  // Cached by the chain since the connect just now: no second evaluation of the PAC file.
+  const routes = await chain.pacRoutes(dest, protocol)?.catch(() => undefined);
+  if (routes) pacRoutes.set(report, routes);
   if (!socket) {
     if (failure instanceof ChainError && report.status !== 'invalid' && failure.code !== 'ABORTED') {
       const diagnosis = await diagnose({

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { certs, closedPort, type Fixture, startHostileServer, startHttpProxy } from '../../fixtures/index.js';
 import { carries, startInspectingRelay } from '../../fixtures/inspecting-relay.js';
 import { hopUrl, SECRET, USER } from '../../helpers.js';
+import { startEgressCutProxy } from './probe/egress-cut-proxy.js';
 import { creds, probe, useProbeFixtures } from './probe-setup.js';
 import { expectNoSecretIn } from './run-cli.js';
 
@@ -177,6 +178,28 @@ describe('a target that cannot be reached: exit 1', () => {
     });
     expect(report.error.hint).toMatch(/target's port is probably filtered/);
     expect(report.diagnosis).toMatchObject({ cause: 'target-filtered', link: { from: 1, to: null } });
+  });
+
+  it('filtered at the target behind a hop whose every onward connection is dropped: still the target', async () => {
+    // The canary asks for port 0, which the hop refuses by itself: it needs no onward
+    // connection, so a cut egress does not make the hop look blocked (protocol-blocked).
+    const proxy = await startEgressCutProxy();
+    try {
+      const result = await probe(
+        '--json',
+        '--timeout',
+        '500',
+        '--chain',
+        `http://127.0.0.1:${proxy.port}`,
+        '127.0.0.1:81',
+      );
+      expect(result.code).toBe(1);
+      const report = JSON.parse(result.stdout).results[0];
+      expect(report.diagnosis).toMatchObject({ cause: 'target-filtered', link: { from: 0, to: null } });
+      expect(JSON.stringify(report.diagnosis.evidence)).toContain('CONNECT 127.0.0.1:0: HTTP 400');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a last hop that answers nothing at all is blamed, not the target (the canary is silent too)', async () => {

@@ -1,6 +1,9 @@
 /** `sockschain probe`, run as a subprocess from dist/ against in-process fixtures on 127.0.0.1. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { certs, type Fixture, startHttpOrigin } from '../../fixtures/index.js';
+import { certs, closedPort, type Fixture, startHttpOrigin, startHttpProxy } from '../../fixtures/index.js';
 import { hopUrl, SECRET } from '../../helpers.js';
 import { creds, probe, useProbeFixtures } from './probe-setup.js';
 import { cleanEnv, expectNoSecretIn, runCli } from './run-cli.js';
@@ -221,5 +224,24 @@ describe('usage errors: exit 64 with a clear line', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).chain).toEqual([`socks5://alice:***@127.0.0.1:${socks.port}`]);
     expectNoSecretIn(result, SECRET);
+  });
+});
+
+describe('--pac: the header names what the PAC file chose for the target', () => {
+  it('one target: its routes in the order they are tried, not "through 0 hops"', async () => {
+    const open = await start(startHttpProxy());
+    const dead = await closedPort();
+    const pac = join(mkdtempSync(join(tmpdir(), 'probe-pac-')), 'proxy.pac');
+    writeFileSync(
+      pac,
+      `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${dead}; PROXY 127.0.0.1:${open.port}; DIRECT"; }\n`,
+    );
+    const result = await probe('--pac', pac, `127.0.0.1:${origin.port}`);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe(
+      `probe 127.0.0.1:${origin.port} through the PAC file's routes: http://127.0.0.1:${dead}; http://127.0.0.1:${open.port}; DIRECT`,
+    );
+    const many = await probe('--pac', pac, `127.0.0.1:${origin.port}`, `127.0.0.1:${httpsOrigin.port}`);
+    expect(many.stdout.split('\n')[0]).toBe('probe 2 targets through the routes of a PAC file');
   });
 });

@@ -1,14 +1,15 @@
 /**
  * chain.stats() and the status endpoint of `serve --status`: counters and per-hop latency
  * after real tunnels through fixture proxies, JSON at /status, the Prometheus text format at
- * /metrics read back by a Prometheus text parser, listener credentials enforced.
+ * /metrics read back by a Prometheus text parser and promtool, listener credentials enforced,
+ * and the health-check gauges of a chain whose hops are checked (one up, one down).
  */
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain, type ChainStats } from '../../../src/index.js';
-import { serveStatus } from '../../../src/server/status.js';
+import { prometheusText, serveStatus } from '../../../src/server/status.js';
 import {
   closedPort,
   type Fixture,
@@ -88,6 +89,18 @@ function promtoolCheck(text: string): { status: number | null; output: string } 
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
+type Family = {
+  name: string;
+  type: string;
+  metrics: Array<{
+    value?: string;
+    labels?: Record<string, string>;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }>;
+};
+
 describe('the status endpoint', () => {
   const auth = { username: 'ops', password: 'watch' };
   const basic = `Basic ${Buffer.from('ops:watch').toString('base64')}`;
@@ -105,17 +118,6 @@ describe('the status endpoint', () => {
       const response = await fetch(`${status.url}/metrics`, { headers: { authorization: basic } });
       expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await response.text();
-      type Family = {
-        name: string;
-        type: string;
-        metrics: Array<{
-          value?: string;
-          labels?: Record<string, string>;
-          buckets?: Record<string, string>;
-          count?: string;
-          sum?: string;
-        }>;
-      };
       const families = parsePrometheusTextFormat(text) as Family[];
       const family = (name: string) => families.find((f) => f.name === name);
       expect(family('sockschain_tunnels_open')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '1' }] });
@@ -137,6 +139,8 @@ describe('the status endpoint', () => {
       expect(text).toContain(`sockschain_hop_setup_seconds_bucket{hop="${hop1}",le="+Inf"} 4\n`);
       expect(text).toContain(`sockschain_hop_setup_seconds_count{hop="${hop2}"} 3\n`);
       expect(text).not.toContain(encodeURIComponent(SECRET));
+      // No health checks on this chain: no health gauges.
+      expect(text).not.toContain('sockschain_hop_up');
     } finally {
       await status.close();
     }
@@ -157,5 +161,86 @@ describe('the status endpoint', () => {
         net.connect(port, '127.0.0.1', () => resolve(true)).on('error', reject),
       ),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe('health checks in /metrics', () => {
+  const hop = (url: string, health?: NonNullable<ChainStats['hops'][number]['health']>) => ({
+    hop: url,
+    connected: 0,
+    failed: {},
+    latencyMs: { count: 0 },
+    histogram: [],
+    ...(health ? { health } : {}),
+  });
+
+  it('up, slow and check latency per hop; an unchecked hop has no sample', () => {
+    const stats: ChainStats = {
+      open: 0,
+      opened: 0,
+      failed: 0,
+      failures: {},
+      bytesUp: 0,
+      bytesDown: 0,
+      hops: [
+        hop('socks5://a:1080', { state: 'up', latencyMs: 12.5 }),
+        hop('socks5://b:1080', { state: 'slow', latencyMs: 250 }),
+        hop('socks5://c:1080', { state: 'down' }),
+        hop('socks5://d:1080', { state: 'unchecked' }),
+      ],
+    };
+    const text = prometheusText(stats);
+    expect(promtoolCheck(text)).toEqual({ status: 0, output: '' });
+    const families = parsePrometheusTextFormat(text) as Family[];
+    const values = (name: string) => {
+      const family = families.find((f) => f.name === name);
+      expect(family?.type).toBe('GAUGE');
+      return Object.fromEntries((family?.metrics ?? []).map((m) => [m.labels?.hop, Number(m.value)]));
+    };
+    expect(values('sockschain_hop_up')).toEqual({
+      'socks5://a:1080': 1,
+      'socks5://b:1080': 1,
+      'socks5://c:1080': 0,
+    });
+    expect(values('sockschain_hop_slow')).toEqual({
+      'socks5://a:1080': 0,
+      'socks5://b:1080': 1,
+      'socks5://c:1080': 0,
+    });
+    expect(values('sockschain_hop_check_latency_seconds')).toEqual({
+      'socks5://a:1080': 0.0125,
+      'socks5://b:1080': 0.25,
+    });
+  });
+
+  it('a checked chain, one hop up and one down: /status and /metrics agree', async () => {
+    const dead = `socks5://127.0.0.1:${await closedPort()}`;
+    const live = hopUrl('socks5', socks, { user: USER, pass: SECRET });
+    const checked = new Chain([live, dead], {
+      mode: 'dynamic',
+      timeoutMs: 2000,
+      healthCheck: { target: `127.0.0.1:${echo.port}`, intervalMs: 60_000, timeoutMs: 1000 },
+    });
+    const status = await serveStatus(checked, { host: '127.0.0.1', port: 0 });
+    try {
+      await eventually(() => checked.stats().hops.every((h) => h.health?.state !== 'unchecked'));
+      const json = (await (await fetch(`${status.url}/status`)).json()) as ChainStats;
+      expect(json.hops.map((h) => h.health?.state)).toEqual(['up', 'down']);
+      expect(json.hops[0]?.health?.latencyMs).toBeGreaterThan(0);
+      const text = await (await fetch(`${status.url}/metrics`)).text();
+      expect(promtoolCheck(text)).toEqual({ status: 0, output: '' });
+      const redacted = `socks5://${USER}:***@127.0.0.1:${socks.port}`;
+      expect(text).toContain(`sockschain_hop_up{hop="${redacted}"} 1\n`);
+      expect(text).toContain(`sockschain_hop_up{hop="${dead}"} 0\n`);
+      const latency = text
+        .split('\n')
+        .find((line) => line.startsWith(`sockschain_hop_check_latency_seconds{hop="${redacted}"} `));
+      expect(Number(latency?.split(' ').at(-1))).toBeGreaterThan(0);
+      expect(text).not.toContain(`sockschain_hop_check_latency_seconds{hop="${dead}"}`);
+      expect(text).not.toContain(encodeURIComponent(SECRET));
+    } finally {
+      await status.close();
+      await checked.close();
+    }
   });
 });
