@@ -180,6 +180,14 @@ export function scenarios(lab: Lab): Scenario[] {
     rules: { filter: [`meta skuid ${lab.users.dante} tcp dport ${p.originHttp} drop`] },
     expected: { exit: 1, results: [{ from: 0, to: null, cause: 'target-filtered' }] },
   });
+  out.push({
+    group: 'beyond',
+    name: 'http last hop with credentials → target, port drop',
+    chain: [url.httpAuth],
+    targets: [target],
+    rules: { filter: [`meta skuid ${lab.users.squid} tcp dport ${p.originHttp} drop`] },
+    expected: { exit: 1, results: [{ from: 0, to: null, cause: 'target-filtered' }] },
+  });
   for (const [a, b] of [
     ['http', 'socks'],
     ['socks', 'http'],

@@ -2,7 +2,7 @@
  * probe's diagnosis of a failed tunnel: blame.ts's verdict on the failure, then, where one
  * failure cannot tell causes apart, short follow-up probes within the rest of the deadline
  * (a whole probe ends within twice --timeout): the same CONNECT without credentials, a SOCKS5
- * greeting alone, the same handshake for another destination (the canary). The result names
+ * greeting alone, the same handshake for a destination the hop answers by itself (the canary). The result names
  * the link, the cause, the evidence and the remedy (docs/cli.md, Diagnosis).
  */
 import { blame, type Cause, type Link, linkLabel } from '../../blame.js';
@@ -85,7 +85,7 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     ]);
     const name = `hop ${index + 1}`;
     if (plain) note(`the same CONNECT to ${name} without credentials`, plain);
-    note(`canary: ${name}'s own handshake for another destination (${formatTarget(own)})`, canaryOutcome);
+    note(`canary: ${name}'s own handshake for a destination it answers by itself`, canaryOutcome);
     return { plain, canary: canaryOutcome };
   };
 
@@ -99,7 +99,9 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     const index = failure.hopIndex;
     const { plain, canary: c } = await askHop(index, input.target);
     const atHop = { from: before(index), to: index };
-    if (plain?.inProtocol) {
+    // The canary carries the credentials: when it got an answer in the protocol, they passed,
+    // and a 407 to the bare CONNECT only says the hop wants them.
+    if (plain?.inProtocol && !c?.inProtocol) {
       cause = 'credentials-blocked';
       link = atHop;
     } else if (c && c.kind !== 'answered' && c.kind !== 'unreached') {
@@ -111,7 +113,9 @@ export async function diagnose(input: DiagnoseInput): Promise<Diagnosis> {
     const j = link.from;
     const next = hop(failure.hopIndex);
     const { plain, canary: c } = await askHop(j, formatTarget({ host: next.host, port: next.port }));
-    if (plain?.inProtocol) {
+    // The canary carries the credentials: when it got an answer in the protocol, they passed,
+    // and a 407 to the bare CONNECT only says the hop wants them.
+    if (plain?.inProtocol && !c?.inProtocol) {
       cause = 'credentials-blocked';
       link = { from: before(j), to: j };
     } else if (c && c.kind !== 'answered' && c.kind !== 'unreached') {
