@@ -361,8 +361,8 @@ export class Chain {
    * One attempt through exactly the hops at `positions` (indices into `chain.hops`, in that
    * order): no mode, failover or retry. With a `target`, a tunnel to it; without, a
    * connection to the last of those hops itself (TCP, and TLS for https://, no handshake).
-   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors count hops in
-   * `positions`, not in `chain.hops`.
+   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors and trace
+   * entries name hops by their place in `chain.hops`, as everywhere.
    */
   connectThrough(
     positions: readonly number[],

@@ -109,9 +109,11 @@ export async function canary(
   } catch (error) {
     if (!(error instanceof ChainError))
       return { kind: 'closed', detail: 'failed', inProtocol: false, ms: ms() };
+    // The error names hops by position in chain.hops; where the blamed one sits on the path:
+    const at = path.indexOf(error.hopIndex);
     const last = path.length - 1;
     // Blamed on a hop before the one asked (or on reaching it): the prefix failed this time.
-    if (error.hopIndex < last || (error.hopIndex === last && error.stage === 'tcp')) {
+    if (at < last || (at === last && error.stage === 'tcp')) {
       return { kind: 'unreached', detail: error.code, inProtocol: false, ms: ms() };
     }
     if (error.replyStarted) {

@@ -5,6 +5,7 @@
  * allows: qop=auth, not -sess). The choice of scheme is proxy-auth.ts's.
  */
 import type { Duplex } from 'node:stream';
+import type { ChainError } from '../../errors.js';
 import { type HopContext, hopError } from '../context.js';
 import type { ResponseHead } from '../http-response.js';
 import type { DigestChallenge } from './digest.js';
@@ -12,13 +13,6 @@ import type { DigestChallenge } from './digest.js';
 /** Remembered Digest challenges by hop URL (the URL names the user, never the password). */
 const memory = new Map<string, { challenge: DigestChallenge; nc: number }>();
 const MEMORY_LIMIT = 256;
-
-/** Errors after which the tunnel may be opened again at once: the proxy closed the connection on its challenge. */
-const redials = new WeakSet<Error>();
-
-export function needsRedial(error: unknown): boolean {
-  return error instanceof Error && redials.has(error);
-}
 
 /** Forgets every remembered Digest challenge (for tests). */
 export function forgetDigestChallenges(): void {
@@ -44,7 +38,7 @@ export function rememberDigest(hopUrl: string, challenge: DigestChallenge): void
 
 /**
  * Reads the 407's body through so the connection can carry the next CONNECT. Throws an
- * AUTH_REQUIRED marked for a redial when the proxy will not keep the connection.
+ * AUTH_REQUIRED with `closedOnChallenge` when the proxy will not keep the connection.
  */
 export async function keepAfterChallenge(socket: Duplex, head: ResponseHead, ctx: HopContext): Promise<void> {
   const header = (name: string) => (head.headers.get(name) ?? []).join(',').toLowerCase();
@@ -61,16 +55,14 @@ export async function keepAfterChallenge(socket: Duplex, head: ResponseHead, ctx
 }
 
 /** The proxy closed the connection on its challenge: the tunnel is opened again, answering it at once. */
-export function closedOnChallenge(ctx: HopContext): Error {
-  const error = hopError(
+export function closedOnChallenge(ctx: HopContext): ChainError {
+  return hopError(
     ctx,
     'AUTH_REQUIRED',
     'auth',
     'the proxy closed the connection after its challenge, and the credentials could not be sent on a new one',
-    { reply: 'HTTP 407 Proxy Authentication Required' },
+    { reply: 'HTTP 407 Proxy Authentication Required', closedOnChallenge: true },
   );
-  redials.add(error);
-  return error;
 }
 
 function discard(socket: Duplex, length: number): Promise<boolean> {
