@@ -1,40 +1,16 @@
 /**
  * Keeping the connection over a 407 so the next CONNECT (Digest, NTLM, a hook's header) can
- * follow on it, and the Digest challenges remembered per hop URL for this process, so later
- * CONNECTs send Digest at once (reusing the nonce with the next nonce-count where RFC 7616
- * allows: qop=auth, not -sess). The choice of scheme is proxy-auth.ts's.
+ * follow on it; when the proxy will not keep it, the error says so (closedOnChallenge) and
+ * the chain opens the tunnel once more. What a chain remembers of challenges is in
+ * memory.ts (per chain); the choice of scheme is proxy-auth.ts's.
  */
 import type { Duplex } from 'node:stream';
 import type { ChainError } from '../../errors.js';
 import { type HopContext, hopError } from '../context.js';
 import type { ResponseHead } from '../http-response.js';
-import type { DigestChallenge } from './digest.js';
-
-/** Remembered Digest challenges by hop URL (the URL names the user, never the password). */
-const memory = new Map<string, { challenge: DigestChallenge; nc: number }>();
-const MEMORY_LIMIT = 256;
-
-/** Forgets every remembered Digest challenge (for tests). */
-export function forgetDigestChallenges(): void {
-  memory.clear();
-}
 
 /** The largest 407 body we read through to keep the connection; bigger ones cost a new connection. */
 const MAX_CHALLENGE_BODY = 64 * 1024;
-
-/** The remembered Digest challenge of a hop, with its next nonce-count, when it can be reused. */
-export function knownDigest(hopUrl: string): { challenge: DigestChallenge; nc: number } | undefined {
-  const known = memory.get(hopUrl);
-  if (!known) return undefined;
-  if (known.challenge.qop !== 'auth' || known.challenge.algorithm.endsWith('-sess')) return undefined;
-  known.nc += 1;
-  return known;
-}
-
-export function rememberDigest(hopUrl: string, challenge: DigestChallenge): void {
-  if (memory.size >= MEMORY_LIMIT && !memory.has(hopUrl)) memory.delete(memory.keys().next().value as string);
-  memory.set(hopUrl, { challenge, nc: 1 });
-}
 
 /**
  * Reads the 407's body through so the connection can carry the next CONNECT. Throws an
