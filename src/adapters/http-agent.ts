@@ -7,7 +7,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
-import type { Chain } from '../chain/chain.js';
+import type { ChainConnector } from '../chain/connector.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { formatTarget, parseTarget } from '../target.js';
@@ -53,7 +53,7 @@ const ABSOLUTE = Symbol('sockschain.absoluteForm');
 type ConnectOpts = AgentConnectOpts & { [ABSOLUTE]?: true };
 
 export class ChainAgent extends Agent {
-  readonly #chain: Chain;
+  readonly #chain: ChainConnector;
   readonly #forwardHop: Hop | undefined;
   /** Completes absolute-form heads at the socket, where no user object holds the credentials. */
   readonly #heads: HeadWriter | undefined;
@@ -62,7 +62,7 @@ export class ChainAgent extends Agent {
   readonly #requests = new WeakMap<http.ClientRequest, RequestWatch>();
   #closed = false;
 
-  constructor(chain: Chain, options: ChainAgentOptions = {}) {
+  constructor(chain: ChainConnector, options: ChainAgentOptions = {}) {
     const { forwarding, timeoutMs, ...agentOptions } = options;
     checkCount(agentOptions.maxSockets, 'maxSockets');
     checkCount(agentOptions.maxTotalSockets, 'maxTotalSockets');
@@ -186,6 +186,6 @@ export class ChainAgent extends Agent {
   }
 }
 
-export function createAgent(chain: Chain, options: ChainAgentOptions = {}): ChainAgent {
+export function createAgent(chain: ChainConnector, options: ChainAgentOptions = {}): ChainAgent {
   return new ChainAgent(chain, options);
 }
