@@ -21,20 +21,9 @@ import {
   socks5Greeting,
   socksMethod,
 } from './follow-up.js';
-import type { TargetReport } from './report.js';
+import type { Diagnosis, Evidence, TargetReport } from './report.js';
 
-export interface Evidence {
-  step: string;
-  result: string;
-  ms: number | null;
-}
-
-export interface Diagnosis {
-  link: Link & { label: string };
-  cause: Cause;
-  evidence: Evidence[];
-  remedy: string;
-}
+export type { Diagnosis, Evidence } from './report.js';
 
 export interface DiagnoseInput {
   chain: Chain;
