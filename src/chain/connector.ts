@@ -6,9 +6,9 @@
  */
 import type net from 'node:net';
 import type { TraceEntry } from '../dial/types.js';
-import type { Hop } from '../hop.js';
+import type { Hop, HopInput } from '../hop.js';
 import type { TargetInput } from '../target.js';
-import type { ResolvedChainOptions } from './options.js';
+import type { ChainOptions, ResolvedChainOptions } from './options.js';
 import type { ChainStats } from './stats.js';
 
 export interface ConnectOptions {
@@ -39,6 +39,15 @@ export interface ChainConnector {
 /** A connector that frees what it holds: the chains a PAC file's routes make. */
 export interface ClosableChainConnector extends ChainConnector {
   close(): Promise<void>;
+}
+
+/**
+ * The Chain class as config/ uses it: the facade passes itself in (Chain.fromEnv...), so
+ * that config/ makes chains without importing chain.ts.
+ */
+export interface ChainFactory<C> {
+  new (hops: string | readonly HopInput[], options?: ChainOptions): C;
+  fromPac(source: string, options?: ChainOptions): C;
 }
 
 /** What serve's status endpoint reads. */

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Chain, ChainOptions } from '../chain/chain.js';
+import type { ChainFactory } from '../chain/connector.js';
+import type { ChainOptions } from '../chain/options.js';
 import { ChainError } from '../errors.js';
 import type { HopInput } from '../hop.js';
 import { parseProxychainsConf } from './proxychains-conf.js';
@@ -80,11 +81,11 @@ export function parseJsonConfig(text: string, path: string): ConfigFile {
   return { hops: hops as string | HopInput[], options: chainOptions };
 }
 
-export function chainFromConfigFile(
-  ChainClass: typeof Chain,
+export function chainFromConfigFile<C>(
+  ChainClass: ChainFactory<C>,
   path: string,
   options: ChainOptions = {},
-): Chain {
+): C {
   const config = loadConfigFile(path);
   return new ChainClass(config.hops, { ...config.options, ...options });
 }

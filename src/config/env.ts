@@ -6,19 +6,19 @@
  */
 
 import { parseNoProxy } from '../chain/bypass.js';
-import type { Chain, ChainOptions } from '../chain/chain.js';
+import type { ChainFactory } from '../chain/connector.js';
 import { CHAIN_MODES, type ChainMode } from '../chain/hop-selector.js';
-import { OptionError } from '../chain/options.js';
+import { type ChainOptions, OptionError } from '../chain/options.js';
 import { SCHEME_ROUTES, type SchemeRoutes } from '../chain/scheme-routes.js';
 import { ChainError } from '../errors.js';
 import { type HopInput, parseHop, parseHops } from '../hop.js';
 import { type ConfigFile, loadConfigFile, readCaFile } from './config-file.js';
 
-export function chainFromEnv(
-  ChainClass: typeof Chain,
+export function chainFromEnv<C>(
+  ChainClass: ChainFactory<C>,
   env: NodeJS.ProcessEnv = process.env,
   options: ChainOptions = {},
-): Chain | undefined {
+): C | undefined {
   const chainList = read(env, 'PROXY_CHAIN');
   const configPath = read(env, 'SOCKSCHAIN_CONFIG');
   const file =

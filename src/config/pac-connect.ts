@@ -6,7 +6,7 @@
  * its own, made once and kept, so that its auth memory and keep-alive state live on.
  */
 import type net from 'node:net';
-import type { Chain, ConnectOptions } from '../chain/chain.js';
+import type { ClosableChainConnector, ConnectOptions } from '../chain/connector.js';
 import { connectDirect } from '../dial/direct.js';
 import { ChainError } from '../errors.js';
 import type { Target } from '../target.js';
@@ -16,10 +16,10 @@ const ROUTE_LIMIT = 64;
 
 export class PacConnector {
   readonly #router: PacRouter;
-  readonly #make: (hops: readonly string[]) => Chain;
-  readonly #chains = new Map<string, Chain>();
+  readonly #make: (hops: readonly string[]) => ClosableChainConnector;
+  readonly #chains = new Map<string, ClosableChainConnector>();
 
-  constructor(router: PacRouter, make: (hops: readonly string[]) => Chain) {
+  constructor(router: PacRouter, make: (hops: readonly string[]) => ClosableChainConnector) {
     this.#router = router;
     this.#make = make;
   }
@@ -55,7 +55,7 @@ export class PacConnector {
     this.#chains.clear();
   }
 
-  #chain(hops: readonly string[]): Chain {
+  #chain(hops: readonly string[]): ClosableChainConnector {
     const key = hops.join(' ');
     let chain = this.#chains.get(key);
     if (!chain) {

@@ -6,8 +6,9 @@
  * names it and its line: silently dropping it would send traffic somewhere else.
  */
 import { readFileSync } from 'node:fs';
-import type { Chain, ChainOptions } from '../chain/chain.js';
+import type { ChainFactory } from '../chain/connector.js';
 import type { ChainMode } from '../chain/hop-selector.js';
+import type { ChainOptions } from '../chain/options.js';
 import { ChainError } from '../errors.js';
 import { type Hop, type HopSpec, parseHop, redactUrl } from '../hop.js';
 import { localnetToNoProxy } from './localnet.js';
@@ -120,11 +121,11 @@ export function parseProxychainsConf(text: string, source = 'proxychains.conf'):
   return { hops, options, ignored };
 }
 
-export function chainFromProxychainsConf(
-  ChainClass: typeof Chain,
+export function chainFromProxychainsConf<C>(
+  ChainClass: ChainFactory<C>,
   textOrPath: string,
   options: ChainOptions = {},
-): Chain {
+): C {
   const isText = textOrPath.includes('\n');
   const conf = parseProxychainsConf(
     isText ? textOrPath : readConf(textOrPath),
