@@ -4,44 +4,13 @@
  * at, a cause from a small documented set, the side that decides the exit status, and one
  * sentence of remedy. probe, check, fetch, serve's replies and the chain modes' dead-hop
  * logic all read it; nothing here reads a message. Sits on the lowest floor (it imports only
- * errors.ts and its sentences in remedies.ts) so that every floor above may use it.
+ * errors.ts and its sentences in remedies.ts, and its vocabulary in causes.ts) so that every floor above may use it.
  */
-import { type ChainError, ICMP_ERRNOS } from './errors.js';
+import type { Cause, Facts, Link, Side } from './causes.js';
+import { ICMP_ERRNOS } from './errors.js';
 import { remedyFor } from './remedies.js';
 
-/** The documented causes (docs/cli.md, "Causes"). */
-export const CAUSES = [
-  'filtered',
-  'firewall-rejected',
-  'refused',
-  'credentials-blocked',
-  'credentials-rejected',
-  'credentials-required',
-  'auth-unsupported',
-  'protocol-blocked',
-  'tls-blocked',
-  'tls-untrusted',
-  'tls-intercepted',
-  'proxy-denied',
-  'wrong-protocol',
-  'stalled',
-  'target-filtered',
-  'target-refused',
-  'dns-failed',
-  'aborted',
-  'config',
-  'unknown',
-] as const;
-export type Cause = (typeof CAUSES)[number];
-
-/** 'target': every hop worked and the last one could not reach the target. */
-export type Side = 'target' | 'hop' | 'config';
-
-/** A link of the chain: `from` null is this machine, `to` null the target (0-based hop indices). */
-export interface Link {
-  from: number | null;
-  to: number | null;
-}
+export { CAUSES, type Cause, type Facts, type Link, type Side } from './causes.js';
 
 export interface Blame {
   side: Side;
@@ -51,12 +20,6 @@ export interface Blame {
   hopDown: boolean;
   remedy: string;
 }
-
-/** The facts blame reads; a ChainError has them all. */
-export type Facts = Pick<
-  ChainError,
-  'code' | 'phase' | 'hopIndex' | 'target' | 'stage' | 'replyStarted' | 'reason'
-> & { cause?: unknown };
 
 export interface ChainShape {
   /** Hops in the attempt (the last one's index is hopCount - 1). */

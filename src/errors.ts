@@ -69,6 +69,8 @@ export interface ChainErrorInit {
   /** The proxy's own words, e.g. `HTTP 407 Proxy Authentication Required` or `SOCKS5 reply 0x02`. */
   reply?: string;
   cause?: unknown;
+  /** @internal See ChainError.closedOnChallenge. */
+  closedOnChallenge?: boolean | undefined;
 }
 
 export class ChainError extends Error {
@@ -84,6 +86,13 @@ export class ChainError extends Error {
   /** Whether any byte of the blamed hop's answer arrived at that stage. */
   readonly replyStarted: boolean;
   readonly reason: FailureReason | undefined;
+  /**
+   * @internal The HTTP proxy would not keep the connection after its 407 challenge (it
+   * closed it, or said it would), so the answer could not follow on it. The challenge is
+   * known now: the chain opens the tunnel once more at once (chain/failover.ts). Not in
+   * toJSON: it is how the chain decides, not a fact for the user.
+   */
+  readonly closedOnChallenge: boolean;
 
   constructor(init: ChainErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: safeCause(init.cause) });
@@ -96,6 +105,7 @@ export class ChainError extends Error {
     this.stage = init.stage ?? defaultStage(init.phase, init.code);
     this.replyStarted = init.replyStarted ?? init.reply !== undefined;
     this.reason = init.reason;
+    this.closedOnChallenge = init.closedOnChallenge ?? false;
   }
 
   toJSON(): Record<string, unknown> {

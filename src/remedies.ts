@@ -4,7 +4,7 @@
  * align the method, reach the proxy over TLS so inspection cannot read it, whitelist it).
  * Chosen from typed facts only (blame.ts decides the cause).
  */
-import type { Cause, Facts, Link } from './blame.js';
+import type { Cause, Facts, Link } from './causes.js';
 
 export function remedyFor(cause: Cause, error: Facts, link: Link): string {
   // On the target's side the hop to name is the one that reported (`from`).

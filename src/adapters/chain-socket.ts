@@ -9,7 +9,7 @@
 
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import type { ConnectOptions } from '../chain/chain.js';
+import type { ConnectOptions } from '../chain/connector.js';
 import { parseTarget, type Target, type TargetInput } from '../target.js';
 
 export interface ChainSocketOptions extends Pick<ConnectOptions, 'signal' | 'timeoutMs' | 'protocol'> {

@@ -15,7 +15,7 @@ import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Dispatcher, Pool } from 'undici';
-import type { Chain } from '../chain/chain.js';
+import type { ChainConnector } from '../chain/connector.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { formatTarget, parseTarget } from '../target.js';
@@ -64,7 +64,7 @@ const FORWARD = 'forward';
 const EVENTS = ['connect', 'disconnect', 'connectionError', 'drain'] as const;
 
 export class ChainDispatcher extends Dispatcher {
-  readonly #chain: Chain;
+  readonly #chain: ChainConnector;
   readonly #tunnels: Agent;
   readonly #forward: Pool | undefined;
   readonly #forwardHop: Hop | undefined;
@@ -74,7 +74,7 @@ export class ChainDispatcher extends Dispatcher {
   readonly #waiting = new WaitingRequests();
   #lastOrigin: ParsedOrigin | undefined;
 
-  constructor(chain: Chain, options: ChainDispatcherOptions = {}) {
+  constructor(chain: ChainConnector, options: ChainDispatcherOptions = {}) {
     super();
     this.#chain = chain;
     const { ca, rejectUnauthorized, forwarding, timeoutMs, ...poolOptions } = options;
@@ -177,7 +177,7 @@ export class ChainDispatcher extends Dispatcher {
 
 /** Opens a tunnel to the request's origin; TLS to the target on top for https. */
 function tunnelConnector(
-  chain: Chain,
+  chain: ChainConnector,
   tls: Connector,
   verify: boolean,
   timeoutMs: number | undefined,
@@ -200,7 +200,7 @@ function tunnelConnector(
 }
 
 async function openTunnel(
-  chain: Chain,
+  chain: ChainConnector,
   tls: Connector,
   verify: boolean,
   opts: ConnectOptions,
@@ -230,7 +230,7 @@ async function openTunnel(
 
 /** Opens a connection to the last hop itself (TLS done for https://) for absolute-form requests. */
 function forwardConnector(
-  chain: Chain,
+  chain: ChainConnector,
   expected: Hop,
   timeoutMs: number | undefined,
   closing: Closing,
@@ -261,6 +261,9 @@ function forwardConnector(
   };
 }
 
-export function createDispatcher(chain: Chain, options: ChainDispatcherOptions = {}): ChainDispatcher {
+export function createDispatcher(
+  chain: ChainConnector,
+  options: ChainDispatcherOptions = {},
+): ChainDispatcher {
   return new ChainDispatcher(chain, options);
 }

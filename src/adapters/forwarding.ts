@@ -10,7 +10,7 @@
  * HTTP_PROXY hop last). Chains whose last hop varies ('dynamic', 'random', 'round_robin')
  * use CONNECT. Targets the chain does not proxy (NO_PROXY) connect directly, as with connect().
  */
-import type { Chain } from '../chain/chain.js';
+import type { ChainConnector } from '../chain/connector.js';
 import { describeValue } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { basicAuthorization } from '../protocols/auth/basic.js';
@@ -19,14 +19,14 @@ import { fits, invalid, milliseconds } from '../validate.js';
 export type HttpForwarding = 'absolute' | 'connect';
 
 /** The adapter's `forwarding` if given, else the chain's `httpForwarding`. */
-export function forwardingMode(chain: Chain, override: unknown): HttpForwarding {
+export function forwardingMode(chain: ChainConnector, override: unknown): HttpForwarding {
   const value = override ?? chain.options.httpForwarding;
   if (value === 'absolute' || value === 'connect') return value;
   throw invalid(`forwarding must be 'absolute' or 'connect', got ${JSON.stringify(value)}`);
 }
 
 /** The hop that receives absolute-form requests, or undefined when http:// targets go through CONNECT. */
-export function absoluteFormHop(chain: Chain, mode: HttpForwarding): Hop | undefined {
+export function absoluteFormHop(chain: ChainConnector, mode: HttpForwarding): Hop | undefined {
   if (mode !== 'absolute' || chain.options.mode !== 'strict') return undefined;
   const last = chain.hops[chain.hops.length - 1];
   if (last?.protocol !== 'http' && last?.protocol !== 'https') return undefined;
@@ -37,7 +37,7 @@ export function absoluteFormHop(chain: Chain, mode: HttpForwarding): Hop | undef
 }
 
 /** Whether a plain http:// request to host:port goes through the chain (not NO_PROXY, not direct). */
-export function proxied(chain: Chain, host: string, port: number | string | undefined): boolean {
+export function proxied(chain: ChainConnector, host: string, port: number | string | undefined): boolean {
   try {
     return !chain.bypasses({ host, port: Number(port) || 80 }, { protocol: 'http:' });
   } catch {

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { Agent, type AgentConnectOpts } from 'agent-base';
-import type { Chain } from '../chain/chain.js';
+import type { ChainConnector } from '../chain/connector.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { formatTarget, parseTarget } from '../target.js';
@@ -57,7 +57,7 @@ type ConnectOpts = AgentConnectOpts & { [ABSOLUTE]?: true };
 const GETTER_DEPTH = 6;
 
 export class ChainAgent extends Agent {
-  readonly #chain: Chain;
+  readonly #chain: ChainConnector;
   readonly #forwardHop: Hop | undefined;
   /** Completes absolute-form heads at the socket, where no user object holds the credentials. */
   readonly #heads: HeadWriter | undefined;
@@ -69,7 +69,7 @@ export class ChainAgent extends Agent {
   #protocol: string | undefined;
   #defaultPort: number | undefined;
 
-  constructor(chain: Chain, options: ChainAgentOptions = {}) {
+  constructor(chain: ChainConnector, options: ChainAgentOptions = {}) {
     const { forwarding, timeoutMs, ...agentOptions } = options;
     checkCount(agentOptions.maxSockets, 'maxSockets');
     checkCount(agentOptions.maxTotalSockets, 'maxTotalSockets');
@@ -216,6 +216,6 @@ export class ChainAgent extends Agent {
   }
 }
 
-export function createAgent(chain: Chain, options: ChainAgentOptions = {}): ChainAgent {
+export function createAgent(chain: ChainConnector, options: ChainAgentOptions = {}): ChainAgent {
   return new ChainAgent(chain, options);
 }

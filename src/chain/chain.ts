@@ -1,6 +1,9 @@
 /**
- * Chain: an ordered list of hops and one primitive, `connect(target)`. Agents, the fetch
- * dispatcher, `serve` and the CLI all sit on it.
+ * Chain: an ordered list of hops and one primitive, `connect(target)`. This file is the
+ * facade: it builds the chain's state, offers what sits on connect (createConnection,
+ * agent, dispatcher, fetch, serve, the fromX factories), and frees it all on close(). How
+ * a tunnel is opened, top down, is open.ts; the floors it offers (adapters, config, server)
+ * see a chain only through the small interfaces of connector.ts.
  */
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,27 +17,23 @@ import { envConfig } from '../config/env.js';
 import { type PacOptions, type PacRoute, type PacRouter, pacConfig } from '../config/pac.js';
 import { PacConnector } from '../config/pac-connect.js';
 import { proxychainsConfig } from '../config/proxychains-conf.js';
-import { dial, type TraceEntry } from '../dial/dial.js';
-import { connectDirect } from '../dial/direct.js';
 import { PipelineMemory } from '../dial/pipeline.js';
-import { ChainError } from '../errors.js';
 import { type Hop, type HopInput, type HopTlsOptions, parseHops } from '../hop.js';
-import { AuthMemory, type ChainAuth } from '../protocols/auth/memory.js';
+import { AuthMemory } from '../protocols/auth/memory.js';
 import { H2Sessions } from '../protocols/h2-sessions.js';
 import { type ServeHandle, type ServeOptions, serveChain } from '../server/serve.js';
-import { formatTarget, parseTarget, type Target, type TargetInput } from '../target.js';
-import { type NoProxy, shouldBypass } from './bypass.js';
-import { resolveHopsForSocks4, resolveLocally } from './dns-rule.js';
-import { tunnelProbe } from './events.js';
-import { dialWithFailover } from './failover.js';
+import { parseTarget, type Target, type TargetInput } from '../target.js';
+import { invalid } from '../validate.js';
+import type { ChainConnector, ConnectOptions } from './connector.js';
 import { HealthChecker, resolveHealthCheck } from './health.js';
 import { HopSelector } from './hop-selector.js';
-import { type ChainOptions, positive, type ResolvedChainOptions, resolveChainOptions } from './options.js';
-import { withRetries } from './retry.js';
-import { PAC_ROUTER, routeFor, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './scheme-routes.js';
+import { type ChainState, dialThrough, openToLastHop, openTunnel, routeOf } from './open.js';
+import { type ChainOptions, type ResolvedChainOptions, resolveChainOptions } from './options.js';
+import { PAC_ROUTER, SCHEME_ROUTES, type SchemeRoutes, urlProtocol } from './scheme-routes.js';
 import { type ChainStats, StatsRecorder } from './stats.js';
 import { checkTargetTls, type TargetTlsOptions, withTargetTls } from './target-trust.js';
 
+export type { ConnectOptions } from './connector.js';
 export { type ChainOptions, DEFAULTS, type ResolvedChainOptions } from './options.js';
 
 /** Something the chain hands out and must free on `close()` (agents, dispatchers, servers). */
@@ -43,38 +42,16 @@ interface Closable {
   destroy?(): unknown;
 }
 
-export interface ConnectOptions {
-  signal?: AbortSignal;
-  /** Overrides the chain's overall deadline for this connection. */
-  timeoutMs?: number;
-  /** Receives per-hop timings as the tunnel opens (hopIndex: positions in `chain.hops`). */
-  trace?: TraceEntry[];
-  /**
-   * The scheme of the URL being fetched ('http:', 'https:'...), for chains that route by it
-   * (HTTP_PROXY vs HTTPS_PROXY). Default: taken from a URL target, else guessed from the port.
-   */
-  protocol?: string;
-}
-
-export class Chain {
+export class Chain implements ChainConnector {
   readonly hops: readonly Hop[];
   readonly options: ResolvedChainOptions;
-  readonly #tls: HopTlsOptions;
-  readonly #noProxy: NoProxy;
-  readonly #selector: HopSelector;
-  readonly #routes: SchemeRoutes | undefined;
-  /** What this chain learnt about its hops' proxy auth (never shared between chains). */
-  readonly #auth: ChainAuth;
+  /** Everything this chain knows and learns, for open.ts (never shared between chains). */
+  readonly #state: ChainState;
   /** Chains from Chain.fromPac: the PAC file picks the hops per target. */
   readonly #pac: PacConnector | undefined;
   readonly #resources = new Set<Closable>();
-  /** What `pipeline: 'auto'` learnt about these hops (per chain, see pipeline.ts). */
-  readonly #pipelineMemory = new PipelineMemory();
-  /** HTTP/2 connections to an https:// first hop with `http2` (see protocols/h2-sessions.ts). */
-  readonly #h2Sessions = new H2Sessions();
   #dispatcher: Dispatcher | undefined;
   readonly #targetTls: TargetTlsOptions | undefined;
-  readonly #stats: StatsRecorder;
   readonly #health: HealthChecker | undefined;
   /** chain.fetch() calls with their own `targetTls`: one dispatcher per settings object. */
   #fetchDispatchers = new WeakMap<TargetTlsOptions, Dispatcher>();
@@ -122,13 +99,24 @@ export class Chain {
     }
     const { resolved, noProxy } = resolveChainOptions(options, Math.max(this.hops.length, 1));
     this.options = resolved;
-    this.#noProxy = noProxy;
     const tls: HopTlsOptions = {};
     if (options.ca !== undefined) tls.ca = options.ca;
     if (options.rejectUnauthorized !== undefined) tls.rejectUnauthorized = options.rejectUnauthorized;
-    this.#tls = tls;
     this.#targetTls = checkTargetTls(options.targetTls);
-    this.#stats = new StatsRecorder(this.hops);
+    const selector = new HopSelector(resolved);
+    this.#state = {
+      hops: this.hops,
+      options: resolved,
+      tls,
+      noProxy,
+      routes: (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES],
+      pac: this.#pac,
+      selector,
+      auth: { memory: new AuthMemory(), onProxyAuth: options.onProxyAuth },
+      pipelineMemory: new PipelineMemory(),
+      h2Sessions: new H2Sessions(),
+      stats: new StatsRecorder(this.hops),
+    };
     if (options.healthCheck !== undefined) {
       const health = resolveHealthCheck(options.healthCheck, resolved.mode);
       const target = parseTarget(health.target);
@@ -136,14 +124,11 @@ export class Chain {
         this.hops,
         health,
         (position, timeoutMs) => this.#checkHop(position, target, timeoutMs),
-        (position, down) => this.#selector.setUnhealthy(position, down),
-        { setLatency: (position, ms, slow) => this.#selector.setLatency(position, ms, slow) },
+        (position, down) => selector.setUnhealthy(position, down),
+        { setLatency: (position, ms, slow) => selector.setLatency(position, ms, slow) },
       );
       this.#health.start();
     }
-    this.#selector = new HopSelector(resolved);
-    this.#routes = (options as { [SCHEME_ROUTES]?: SchemeRoutes })[SCHEME_ROUTES];
-    this.#auth = { memory: new AuthMemory(), onProxyAuth: options.onProxyAuth };
   }
 
   /**
@@ -151,22 +136,8 @@ export class Chain {
    * by default) and resolves with the connected socket. A target that NO_PROXY exempts gets
    * a direct connection instead.
    */
-  async connect(target: TargetInput, options: ConnectOptions = {}): Promise<net.Socket> {
-    let dest = parseTarget(target);
-    const timeoutMs = this.#timeout(options);
-    const route = this.#route(dest, options.protocol ?? urlProtocol(target));
-    if (this.#pac && route !== 'direct') {
-      return this.#pac.connect(dest, options.protocol ?? urlProtocol(target), { ...options, timeoutMs });
-    }
-    if (route === 'direct') return connectDirect(dest, { signal: options.signal, timeoutMs });
-    if (this.options.dns === 'local') {
-      dest = await resolveLocally(dest, { signal: options.signal, timeoutMs });
-      // Resolved here, the address meets the IP rules too, as proxychains' localnet does.
-      if (shouldBypass(dest, this.#noProxy))
-        return connectDirect(dest, { signal: options.signal, timeoutMs });
-    }
-    const { socket } = await this.#open(route, dest, options, timeoutMs);
-    return socket as net.Socket;
+  connect(target: TargetInput, options: ConnectOptions = {}): Promise<net.Socket> {
+    return openTunnel(this.#state, target, options);
   }
 
   /**
@@ -175,75 +146,7 @@ export class Chain {
    * directly; `connect` does that by itself.
    */
   bypasses(target: TargetInput, options: { protocol?: string } = {}): boolean {
-    return this.#route(parseTarget(target), options.protocol ?? urlProtocol(target)) === 'direct';
-  }
-
-  #route(dest: Target, protocol: string | undefined): readonly number[] | 'direct' {
-    if (shouldBypass(dest, this.#noProxy)) return 'direct';
-    return routeFor(
-      this.#routes,
-      this.hops.map((_, index) => index),
-      protocol,
-      dest,
-    );
-  }
-
-  #timeout(options: ConnectOptions): number {
-    return options.timeoutMs === undefined
-      ? this.options.timeoutMs
-      : positive(options.timeoutMs, 0, 'timeoutMs');
-  }
-
-  /** Mode, failover and retries around dial(): to `dest`, or to the last hop itself. */
-  #open(candidates: readonly number[], dest: Target | undefined, options: ConnectOptions, timeoutMs: number) {
-    const { signal } = options;
-    const probe = tunnelProbe(this.hops, dest && formatTarget(dest));
-    const opening = withRetries(
-      (remainingMs) =>
-        dialWithFailover({
-          hops: this.hops,
-          candidates,
-          selector: this.#selector,
-          target: dest && formatTarget(dest),
-          trace: options.trace,
-          onAttempt: (positions, trace, error) => {
-            this.#stats.attempt(positions, trace, error);
-            probe?.attempt(positions, trace, error);
-          },
-          deadline: performance.now() + remainingMs,
-          prepare: this.options.dns === 'local' ? resolveHopsForSocks4 : undefined,
-          dial: (hops, trace, attemptMs, positions) => {
-            const last = hops[hops.length - 1] as Hop;
-            return dial({
-              hops,
-              target: dest ?? { host: last.host, port: last.port },
-              signal,
-              timeoutMs: attemptMs,
-              hopTimeoutMs: this.options.hopTimeoutMs,
-              tls: this.#tls,
-              trace,
-              stopAtLastHop: dest === undefined,
-              pipeline: this.options.pipeline,
-              pipelineMemory: this.#pipelineMemory,
-              h2Sessions: this.#h2Sessions,
-              auth: this.#auth,
-              positions,
-            });
-          },
-        }),
-      { retry: this.options.retries, signal, timeoutMs, discard: ({ socket }) => socket.destroy() },
-    );
-    const counted = opening.then(
-      (dialed) => {
-        this.#stats.established(dialed.socket);
-        return dialed;
-      },
-      (error: unknown) => {
-        this.#stats.failed(error);
-        throw error;
-      },
-    );
-    return probe ? probe.watch(counted) : counted;
+    return routeOf(this.#state, parseTarget(target), options.protocol ?? urlProtocol(target)) === 'direct';
   }
 
   /**
@@ -293,13 +196,7 @@ export class Chain {
 
   /** One health check: a tunnel to `target` through the hop at `position` alone. */
   async #checkHop(position: number, target: Target, timeoutMs: number): Promise<void> {
-    const socket = await dial({
-      hops: [this.hops[position] as Hop],
-      target,
-      timeoutMs,
-      hopTimeoutMs: Math.min(timeoutMs, this.options.hopTimeoutMs),
-      tls: this.#tls,
-    });
+    const socket = await dialThrough(this.#state, [position], target, { timeoutMs });
     socket.destroy();
   }
 
@@ -308,7 +205,7 @@ export class Chain {
     this.#health?.stop();
     const resources = [...this.#resources];
     this.#resources.clear();
-    this.#h2Sessions.close();
+    this.#state.h2Sessions.close();
     this.#dispatcher = undefined;
     this.#fetchDispatchers = new WeakMap();
     // Every resource is closed even if one fails; one the user already closed (undici rejects
@@ -332,24 +229,8 @@ export class Chain {
    * Hops are picked, failed over and retried as for `connect`; `hop` is the entry of
    * `chain.hops` reached (in random and round_robin modes it varies).
    */
-  async connectToLastHop(options: ConnectOptions = {}): Promise<{ socket: net.Socket; hop: Hop }> {
-    const timeoutMs = this.#timeout(options);
-    const protocol = options.protocol ?? 'http:';
-    const route = routeFor(
-      this.#routes,
-      this.hops.map((_, index) => index),
-      protocol,
-      undefined,
-    );
-    if (route === 'direct') {
-      throw new ChainError({
-        code: 'INVALID_CONFIG',
-        phase: 'config',
-        message: `no proxy is configured for ${protocol} targets (they connect directly): there is no last hop to reach`,
-      });
-    }
-    const { socket, positions } = await this.#open(route, undefined, options, timeoutMs);
-    return { socket: socket as net.Socket, hop: this.hops[positions[positions.length - 1] as number] as Hop };
+  connectToLastHop(options: ConnectOptions = {}): Promise<{ socket: net.Socket; hop: Hop }> {
+    return openToLastHop(this.#state, options);
   }
 
   /**
@@ -357,35 +238,27 @@ export class Chain {
    * per hop the attempts through it, its failures by code and its setup latency (docs/operations.md).
    */
   stats(): ChainStats {
-    return this.#stats.snapshot(this.#health);
+    return this.#state.stats.snapshot(this.#health);
   }
 
   /**
    * One attempt through exactly the hops at `positions` (indices into `chain.hops`, in that
    * order): no mode, failover or retry. With a `target`, a tunnel to it; without, a
    * connection to the last of those hops itself (TCP, and TLS for https://, no handshake).
-   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors count hops in
-   * `positions`, not in `chain.hops`.
+   * For diagnosis (probe's follow-ups reach hop k through hops 0..k-1). Errors and trace
+   * entries name hops by their place in `chain.hops`, as everywhere.
    */
   connectThrough(
     positions: readonly number[],
     target: TargetInput | undefined,
     options: { timeoutMs: number; signal?: AbortSignal | undefined },
   ): Promise<Duplex> {
-    const hops = positions.map((position) => this.hops[position] as Hop);
-    const last = hops[hops.length - 1];
-    const dest = target === undefined ? undefined : parseTarget(target);
-    return dial({
-      hops,
-      target: dest ?? { host: last?.host ?? '', port: last?.port ?? 0 },
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      hopTimeoutMs: Math.min(options.timeoutMs, this.options.hopTimeoutMs),
-      tls: this.#tls,
-      stopAtLastHop: dest === undefined,
+    return dialThrough(
+      this.#state,
       positions,
-      auth: this.#auth,
-    });
+      target === undefined ? undefined : parseTarget(target),
+      options,
+    );
   }
 
   /**
@@ -410,8 +283,4 @@ export class Chain {
   [inspect.custom](): string {
     return `Chain <${this.toString()}>`;
   }
-}
-
-function invalid(message: string): ChainError {
-  return new ChainError({ code: 'INVALID_CONFIG', phase: 'config', message });
 }

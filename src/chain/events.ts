@@ -7,7 +7,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Duplex } from 'node:stream';
-import type { TraceEntry } from '../dial/dial.js';
+import type { TraceEntry } from '../dial/types.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 
@@ -43,6 +43,11 @@ export interface TunnelInfo {
   readonly startTime: number;
 }
 
+/**
+ * Tunnel ids, process-wide on purpose: subscribers (APM, logs) see the tunnels of every
+ * chain on the same channels and must tell them apart. A counter, not something a chain
+ * learns about its hops, so it is not chain state.
+ */
 let nextId = 1;
 
 function anySubscribers(): boolean {

@@ -1,14 +1,18 @@
 /**
- * One connection attempt under the chain's mode: pick the hops, dial them, and when a hop
- * turns out to be down (dynamic, random, round_robin), mark it and dial again without it,
- * until a chain gets through or too few hops are left. Errors and trace entries are
- * renumbered from the dialed list to positions in `chain.hops`, the list the user wrote.
+ * Failover under the chain's mode: pick the hops, dial them (one *attempt*), and when a hop
+ * turns out to be down (dynamic, random, round_robin), mark it and make another attempt
+ * without it, until one gets through or too few hops are left. dial() is given the
+ * positions it dials, so its errors and trace entries already name hops by their place in
+ * `chain.hops`, the list the user wrote; nothing is renumbered here.
+ *
+ * Words: an *attempt* is one dial() through the picked hops (stats count attempts per hop);
+ * inside it dial/pass.ts keeps one *pass* (two under `pipeline: 'auto'`'s hedge); around
+ * it chain/retry.ts repeats the whole failover as *tries*.
  */
 import type { Duplex } from 'node:stream';
-import type { TraceEntry } from '../dial/dial.js';
+import type { TraceEntry } from '../dial/types.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
-import { needsRedial } from '../protocols/auth/connect-auth.js';
 import { type HopSelector, isHopDown } from './hop-selector.js';
 
 export interface FailoverOptions {
@@ -24,7 +28,7 @@ export interface FailoverOptions {
   deadline: number;
   /** Rewrites the chosen hops before dialing (dns: 'local' resolves some names). */
   prepare?(hops: readonly Hop[]): Promise<readonly Hop[]>;
-  /** Dials exactly these hops within `timeoutMs`; `positions` name them in messages. */
+  /** Dials exactly these hops within `timeoutMs`; `positions` name them in errors and trace. */
   dial(
     hops: readonly Hop[],
     trace: TraceEntry[],
@@ -64,53 +68,29 @@ export async function dialWithFailover(options: FailoverOptions): Promise<Dialed
         return { socket, positions };
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
-        last = renumber(error, positions);
-        failure = last;
+        last = error;
+        failure = error;
         // The proxy closed the connection on its Digest challenge: open the tunnel once
         // more, now that the challenge is known.
-        if (needsRedial(error) && !redialed) {
+        if (error.closedOnChallenge && !redialed) {
           redialed = true;
           continue;
         }
-        const position = positions[error.hopIndex];
-        const down = position !== undefined && isHopDown(error, positions.length - 1, options.target);
-        if (!down) throw last;
+        // The blamed hop and the attempt's last one, both as positions in chain.hops.
+        const position = error.hopIndex;
+        const lastPosition = positions[positions.length - 1] as number;
+        const down = positions.includes(position) && isHopDown(error, lastPosition, options.target);
+        if (!down) throw error;
         selector.markDown(position);
         // Strict mode cannot leave a hop out: the failure stands.
-        if (selector.mode === 'strict') throw last;
+        if (selector.mode === 'strict') throw error;
         excluded.add(position);
       }
     } finally {
-      const renumbered = trace.map((entry) => ({
-        ...entry,
-        hopIndex: positions[entry.hopIndex] ?? entry.hopIndex,
-      }));
-      options.trace?.push(...renumbered);
-      if (succeeded || failure) options.onAttempt?.(positions, renumbered, failure);
+      options.trace?.push(...trace);
+      if (succeeded || failure) options.onAttempt?.(positions, trace, failure);
     }
   }
-}
-
-/**
- * The same error with `hopIndex` counted in chain.hops. Its message already names hops by
- * their place in chain.hops (dial was given the positions), so no text is rewritten.
- */
-export function renumber(error: ChainError, positions: readonly number[]): ChainError {
-  const hopIndex = error.hopIndex >= 0 ? (positions[error.hopIndex] ?? error.hopIndex) : error.hopIndex;
-  if (hopIndex === error.hopIndex) return error;
-  return new ChainError({
-    code: error.code,
-    message: error.message,
-    hopIndex,
-    hop: error.hop,
-    phase: error.phase,
-    stage: error.stage,
-    replyStarted: error.replyStarted,
-    reason: error.reason,
-    target: error.target,
-    reply: error.reply,
-    cause: error.cause,
-  });
 }
 
 function exhausted(

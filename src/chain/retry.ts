@@ -1,6 +1,6 @@
 /**
  * Retries of tunnel setup, with p-retry: exponential backoff with jitter, a bounded count and
- * a bounded total time (the chain's overall deadline covers every attempt and every pause),
+ * a bounded total time (the chain's overall deadline covers every try and every pause),
  * and the caller's AbortSignal honoured during the pauses too.
  *
  * What is never retried: failures that another try cannot fix (credentials, the proxy's
@@ -89,21 +89,24 @@ export function resolveRetry(
 export interface RetryRun<T> {
   retry: ResolvedRetryOptions;
   signal?: AbortSignal | undefined;
-  /** The overall deadline, for all attempts together. */
+  /** The overall deadline, for all tries together. */
   timeoutMs: number;
   /** Frees a result that arrived as the signal aborted (p-retry then rejects instead). */
   discard?: (value: T) => void;
 }
 
-/** Runs `attempt` (given the ms left until the deadline) and retries it as configured. */
+/**
+ * Runs `tryOnce` (given the ms left until the deadline) and retries it as configured. One
+ * try is one run of failover (failover.ts), which may make several attempts itself.
+ */
 export async function withRetries<T>(
-  attempt: (remainingMs: number) => Promise<T>,
+  tryOnce: (remainingMs: number) => Promise<T>,
   run: RetryRun<T>,
 ): Promise<T> {
   const { retry, signal, timeoutMs } = run;
-  // The default, no retries: one attempt without p-retry, whose bookkeeping costs ~10 µs per
+  // The default, no retries: one try without p-retry, whose bookkeeping costs ~10 µs per
   // call, about 5% of the CPU of opening a tunnel on loopback (docs/benchmarks.md).
-  if (retry.retries === 0) return attemptOnce(attempt, run);
+  if (retry.retries === 0) return tryWithoutRetries(tryOnce, run);
   const started = performance.now();
   const remaining = () => timeoutMs - (performance.now() - started);
   let last: ChainError | undefined;
@@ -115,7 +118,7 @@ export async function withRetries<T>(
         // The pause before this retry ate the rest of the deadline: the last failure stands.
         if (last && left < 1) throw new AbortError(last);
         try {
-          const value = await attempt(Math.max(1, Math.ceil(left)));
+          const value = await tryOnce(Math.max(1, Math.ceil(left)));
           produced = { value };
           return value;
         } catch (error) {
@@ -142,12 +145,15 @@ export async function withRetries<T>(
 }
 
 /** `withRetries` with `retries: 0`: the same results and errors as the p-retry path. */
-async function attemptOnce<T>(attempt: (remainingMs: number) => Promise<T>, run: RetryRun<T>): Promise<T> {
+async function tryWithoutRetries<T>(
+  tryOnce: (remainingMs: number) => Promise<T>,
+  run: RetryRun<T>,
+): Promise<T> {
   const { signal, timeoutMs } = run;
   if (signal?.aborted) throw abortedError(signal, undefined);
   let value: T;
   try {
-    value = await attempt(Math.max(1, Math.ceil(timeoutMs)));
+    value = await tryOnce(Math.max(1, Math.ceil(timeoutMs)));
   } catch (error) {
     throw error instanceof ChainError ? error : unexpected(error);
   }

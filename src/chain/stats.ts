@@ -6,7 +6,7 @@
  * ~9% (four buckets per doubling, 50 µs to ~15 min).
  */
 import type { Duplex } from 'node:stream';
-import type { TraceEntry } from '../dial/dial.js';
+import type { TraceEntry } from '../dial/types.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 import type { HopHealth } from './health.js';

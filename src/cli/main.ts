@@ -1,8 +1,10 @@
 /** The `sockschain` command: one file per subcommand, loaded on demand. */
-import { readFileSync } from 'node:fs';
 import { type CliIo, type Command, EXIT } from './output/io.js';
+import { version } from './version.js';
 
 export { EXIT } from './output/io.js';
+// Commands import version() from version.ts: main.ts loads them, so they must not import it.
+export { version } from './version.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   probe: () => import('./probe/probe.js'),
@@ -36,13 +38,6 @@ Options:
   -h, --help         show help
   -v, --version      print the version
 `;
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 export async function main(
   argv: string[],

@@ -6,6 +6,7 @@
  * its own, made once and kept, so that its auth memory and keep-alive state live on.
  */
 import type net from 'node:net';
+import type { ClosableChainConnector, ConnectOptions } from '../chain/connector.js';
 import { connectDirect } from '../dial/direct.js';
 import { ChainError } from '../errors.js';
 import type { Target } from '../target.js';
@@ -13,24 +14,12 @@ import type { PacRoute, PacRouter } from './pac.js';
 
 const ROUTE_LIMIT = 64;
 
-/** What a connect through one route needs; the chain's ConnectOptions carry more, passed on as they are. */
-export interface RouteConnectOptions {
-  signal?: AbortSignal | undefined;
-  timeoutMs?: number | undefined;
-}
-
-/** A chain for one route, as the facade makes it (the Chain class, not imported on this floor). */
-export interface RouteChain {
-  connect(target: Target, options: RouteConnectOptions): Promise<net.Socket>;
-  close(): Promise<void>;
-}
-
 export class PacConnector {
   readonly #router: PacRouter;
-  readonly #make: (hops: readonly string[]) => RouteChain;
-  readonly #chains = new Map<string, RouteChain>();
+  readonly #make: (hops: readonly string[]) => ClosableChainConnector;
+  readonly #chains = new Map<string, ClosableChainConnector>();
 
-  constructor(router: PacRouter, make: (hops: readonly string[]) => RouteChain) {
+  constructor(router: PacRouter, make: (hops: readonly string[]) => ClosableChainConnector) {
     this.#router = router;
     this.#make = make;
   }
@@ -40,11 +29,7 @@ export class PacConnector {
     return this.#router.routes(target, protocol);
   }
 
-  async connect(
-    target: Target,
-    protocol: string | undefined,
-    options: RouteConnectOptions,
-  ): Promise<net.Socket> {
+  async connect(target: Target, protocol: string | undefined, options: ConnectOptions): Promise<net.Socket> {
     const routes = await this.#router.routes(target, protocol);
     let last: unknown;
     for (const route of routes) {
@@ -70,7 +55,7 @@ export class PacConnector {
     this.#chains.clear();
   }
 
-  #chain(hops: readonly string[]): RouteChain {
+  #chain(hops: readonly string[]): ClosableChainConnector {
     const key = hops.join(' ');
     let chain = this.#chains.get(key);
     if (!chain) {

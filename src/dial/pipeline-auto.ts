@@ -20,8 +20,8 @@
 import type { Duplex } from 'node:stream';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
-import type { DialOptions, RunWatch, TraceEntry } from './dial.js';
 import { type PipelineMemory, type PipelineMode, sendsAhead } from './pipeline.js';
+import { type DialOptions, positionOf, type RunWatch, type TraceEntry } from './types.js';
 
 /** Round trips of the hop (the step before the run) a pipelined run may take before the hedge. */
 export const STALL_RTTS = 4;
@@ -122,7 +122,7 @@ export function dialAuto(options: DialOptions, memory: PipelineMemory, once: Dia
         first.done = true;
         first.error = error;
         if (settled) return;
-        if (!hedged && running && error instanceof ChainError && earlyBytesMayCause(error, options.hops))
+        if (!hedged && running && error instanceof ChainError && earlyBytesMayCause(error, options))
           hedge(running);
         if (!hedged || second.done) lose(second.error ?? error);
       },
@@ -150,9 +150,11 @@ function link(parent: AbortSignal | undefined, child: AbortController): () => vo
  * out of place (PROTOCOL_ERROR), or a 407 challenge it could not get answered in a pipelined
  * write. A well-formed refusal (denied, unreachable, a SOCKS auth failure) stands as it is.
  */
-function earlyBytesMayCause(error: ChainError, hops: readonly Hop[]): boolean {
+function earlyBytesMayCause(error: ChainError, options: DialOptions): boolean {
   if (error.code === 'HOP_TIMEOUT' || error.code === 'PROTOCOL_ERROR') return true;
-  const protocol = hops[error.hopIndex]?.protocol;
+  // The error names the hop by its position in chain.hops; find it among the dialed ones.
+  const blamed = options.hops.find((_, index) => positionOf(options, index) === error.hopIndex);
+  const protocol = blamed?.protocol;
   return (
     (error.code === 'AUTH_FAILED' || error.code === 'AUTH_REQUIRED') &&
     (protocol === 'http' || protocol === 'https') &&

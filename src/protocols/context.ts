@@ -12,10 +12,13 @@ import { formatTarget, type Target } from '../target.js';
 import type { ChainAuth } from './auth/memory.js';
 
 export interface HopContext {
-  /** 0-based position of the hop doing this handshake. */
+  /**
+   * The position in `chain.hops` (0-based) of the hop doing this handshake: errors' `hopIndex`
+   * and the hop numbers in messages (1-based) come from it, right when they are built.
+   */
   index: number;
-  /** How messages name hops: `label(i)` is the 1-based number of dialed hop i in the user's list. */
-  label?(index: number): number;
+  /** The position in `chain.hops` of `next`; default `index + 1` (every hop dialed). */
+  nextIndex?: number | undefined;
   hop: Hop;
   /** Where this hop is asked to connect: the next hop's address, or the target. */
   dest: Target;
@@ -47,6 +50,7 @@ export interface Blamed {
   stage?: Stage | undefined;
   replyStarted?: boolean | undefined;
   reason?: FailureReason | undefined;
+  closedOnChallenge?: boolean | undefined;
 }
 
 /**
@@ -95,12 +99,8 @@ export function readFailure(error: unknown): FailureReason | undefined {
   return code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : undefined;
 }
 
-export function hopLabel(ctx: { index: number; hop: Hop; label?(index: number): number }): string {
-  return `hop ${numberOf(ctx, ctx.index)} (${ctx.hop.url})`;
-}
-
-function numberOf(ctx: { label?(index: number): number }, index: number): number {
-  return ctx.label?.(index) ?? index + 1;
+export function hopLabel(ctx: { index: number; hop: Hop }): string {
+  return `hop ${ctx.index + 1} (${ctx.hop.url})`;
 }
 
 export function hopError(
@@ -140,7 +140,7 @@ export function reachError(
   const dest = formatTarget(ctx.dest);
   const reason = failure === 'dns' ? undefined : failure;
   if (ctx.next) {
-    const nextIndex = ctx.index + 1;
+    const nextIndex = ctx.nextIndex ?? ctx.index + 1;
     const why =
       failure === 'timeout'
         ? 'the port is probably filtered by a firewall between them'
@@ -150,7 +150,7 @@ export function reachError(
     return new ChainError({
       code: failure === 'timeout' ? 'HOP_TIMEOUT' : failure === 'dns' ? 'DNS_FAILED' : 'HOP_UNREACHABLE',
       phase: 'tcp',
-      message: `${hopLabel(ctx)} cannot reach hop ${numberOf(ctx, nextIndex)} (${ctx.next.url}): ${detail}; ${why}`,
+      message: `${hopLabel(ctx)} cannot reach hop ${nextIndex + 1} (${ctx.next.url}): ${detail}; ${why}`,
       hopIndex: nextIndex,
       hop: ctx.next.url,
       target: dest,

@@ -36,7 +36,7 @@ export async function h2Tunnel(
 ): Promise<H2Tunnel> {
   const open = (alpn: string[]) => openTls(ctx, defaults, alpn);
   for (let attempt = 0; ; attempt++) {
-    const got = await sessions.acquire(ctx.hop, open);
+    const got = await sessions.acquire(ctx.hop, open, ctx.index);
     if (got.kind !== 'h2') return got;
     const result = await openStream(got.entry, ctx);
     if (result === 'retry') {
@@ -66,18 +66,9 @@ async function openTls(ctx: HopContext, defaults: HopTlsOptions, alpn: string[])
   }, ctx.remainingMs());
   try {
     ctx.progress(() => ({ phase: 'tcp', awaitingDest: false }));
-    const tcp = await dialTcp(ctx.hop, ctx.index, keep, ctx.label?.(ctx.index) ?? ctx.index + 1);
+    const tcp = await dialTcp(ctx.hop, ctx.index, keep);
     ctx.progress(() => ({ phase: 'tls', awaitingDest: false }));
-    return await wrapTls(
-      tcp,
-      ctx.hop,
-      ctx.index,
-      defaults,
-      keep,
-      ctx.progress,
-      ctx.label?.(ctx.index) ?? ctx.index + 1,
-      alpn,
-    );
+    return await wrapTls(tcp, ctx.hop, ctx.index, defaults, keep, ctx.progress, ctx.index + 1, alpn);
   } catch (error) {
     for (const socket of own) socket.destroy();
     throw error;

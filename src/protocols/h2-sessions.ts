@@ -115,8 +115,11 @@ export class H2Sessions {
     return hop.protocol === 'https' && !!hop.http2 && !this.#http1.has(hop);
   }
 
-  /** A connection with room for one more tunnel (already counted), opening one if needed. */
-  async acquire(hop: Hop, open: OpenTls): Promise<Acquired> {
+  /**
+   * A connection with room for one more tunnel (already counted), opening one if needed.
+   * `index`: the hop's position in chain.hops, for errors.
+   */
+  async acquire(hop: Hop, open: OpenTls, index = 0): Promise<Acquired> {
     for (;;) {
       const ready = this.#sessions.get(hop)?.find((entry) => entry.hasRoom());
       if (ready) {
@@ -130,7 +133,7 @@ export class H2Sessions {
         continue;
       }
       if (this.#http1.has(hop)) return { kind: 'none' };
-      const created = this.#create(hop, open);
+      const created = this.#create(hop, open, index);
       // Never rejects: a waiter whose creator failed tries on its own.
       const shared: Promise<H2Session | undefined> = created
         .then(
@@ -147,7 +150,7 @@ export class H2Sessions {
     }
   }
 
-  async #create(hop: Hop, open: OpenTls): Promise<Acquired> {
+  async #create(hop: Hop, open: OpenTls, index: number): Promise<Acquired> {
     const socket = await open(hop.http2 === true ? ['h2'] : ['h2', 'http/1.1']);
     if (socket.alpnProtocol !== 'h2') {
       if (hop.http2 !== true) {
@@ -158,9 +161,9 @@ export class H2Sessions {
       throw new ChainError({
         code: 'PROTOCOL_ERROR',
         phase: 'tls',
-        hopIndex: 0,
+        hopIndex: index,
         hop: hop.url,
-        message: `hop 1 (${hop.url}) did not pick HTTP/2 by ALPN (got ${socket.alpnProtocol || 'none'}) and the hop has http2: true: use http2: 'auto' to fall back to HTTP/1.1`,
+        message: `hop ${index + 1} (${hop.url}) did not pick HTTP/2 by ALPN (got ${socket.alpnProtocol || 'none'}) and the hop has http2: true: use http2: 'auto' to fall back to HTTP/1.1`,
       });
     }
     const session = http2.connect(`https://${hop.host}:${hop.port}`, {
@@ -188,7 +191,7 @@ export class H2Sessions {
       const timer = setTimeout(() => session.destroy(), SETTINGS_TIMEOUT_MS);
       const failed = () => {
         clearTimeout(timer);
-        reject(lostWhileOpening(hop));
+        reject(lostWhileOpening(hop, index));
       };
       session.once('remoteSettings', () => {
         clearTimeout(timer);
@@ -215,12 +218,12 @@ export class H2Sessions {
   }
 }
 
-function lostWhileOpening(hop: Hop): ChainError {
+function lostWhileOpening(hop: Hop, index: number): ChainError {
   return new ChainError({
     code: 'HOP_UNREACHABLE',
     phase: 'handshake',
-    hopIndex: 0,
+    hopIndex: index,
     hop: hop.url,
-    message: `hop 1 (${hop.url}) closed the HTTP/2 connection before its SETTINGS`,
+    message: `hop ${index + 1} (${hop.url}) closed the HTTP/2 connection before its SETTINGS`,
   });
 }

@@ -53,6 +53,7 @@ export async function httpConnect(socket: Duplex, ctx: HopContext, sent = false)
       throw socket.readableEnded || socket.destroyed ? closedOnChallenge(ctx) : error;
     });
   }
+  if (sent) auth.rememberChallenge(head);
   if (head.status === 407 || head.status === 401) throw auth.failure(head);
   checkStatus(head, at);
 }

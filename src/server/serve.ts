@@ -2,7 +2,7 @@
  * chain.serve(): the local proxy server (proxy-server.ts) with the chain as its upstream,
  * so programs that are not Node (curl, browsers, mail servers) can use the chain.
  */
-import type { Chain } from '../chain/chain.js';
+import type { ChainConnector } from '../chain/connector.js';
 import { type ProxyServer, type ProxyServerOptions, startProxyServer } from './proxy-server.js';
 
 /** The options of `startProxyServer` but `connect` and `route`, which the chain provides. */
@@ -10,7 +10,7 @@ export type ServeOptions = Omit<ProxyServerOptions, 'connect' | 'route'>;
 
 export type ServeHandle = ProxyServer;
 
-export function serveChain(chain: Chain, options: ServeOptions): Promise<ServeHandle> {
+export function serveChain(chain: ChainConnector, options: ServeOptions): Promise<ServeHandle> {
   const hops = chain.hops.length;
   const { mode } = chain.options;
   const label = `${hops} hop${hops === 1 ? '' : 's'}${mode === 'strict' ? '' : ` (${mode})`}`;

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Chain } from '../chain/chain.js';
+import type { StatsSource } from '../chain/connector.js';
 import type { ChainStats } from '../chain/stats.js';
 import { ChainError } from '../errors.js';
 import { formatHostPort } from '../hop.js';
@@ -38,7 +38,7 @@ export function parseStatusAddress(text: string): { host: string; port: number }
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-export async function serveStatus(chain: Chain, options: StatusOptions): Promise<StatusServer> {
+export async function serveStatus(chain: StatsSource, options: StatusOptions): Promise<StatusServer> {
   if (!isLoopback(options.host) && !options.auth && !options.allowPublic) {
     throw new ChainError({
       code: 'INVALID_CONFIG',

@@ -6,10 +6,9 @@
  * lines ended CRLF or bare LF), and not a byte after the head is lost.
  */
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChainError } from '../../src/errors.js';
 import { parseHop } from '../../src/hop.js';
-import { forgetDigestChallenges } from '../../src/protocols/auth/connect-auth.js';
 import type { HopContext } from '../../src/protocols/context.js';
 import { httpConnect, MAX_REPLY_HEAD } from '../../src/protocols/http-connect.js';
 import { MalformedResponseError, parseResponseHead } from '../../src/protocols/http-response.js';
@@ -17,8 +16,6 @@ import { check, chunked, cuts, fakePeer, mutated, RUNS, renderings, rest, within
 
 const SOME = Math.ceil(RUNS / 5);
 const PASSWORD = 'fuzz-SECRET-pw';
-
-beforeEach(() => forgetDigestChallenges());
 
 const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,12}$/);
 const headerLine = fc.oneof(
@@ -187,7 +184,6 @@ describe('httpConnect against a fuzzed proxy reply in arbitrary chunks', () => {
   it('with credentials: Basic or Digest, whatever the challenge, the password never shows in an error', async () => {
     await check(
       fc.asyncProperty(mutated(reply), cuts, async (input, points) => {
-        forgetDigestChallenges();
         const peer = fakePeer(chunked(input, points));
         const result = await withinMs(
           httpConnect(peer.stream, context(PASSWORD)).then(

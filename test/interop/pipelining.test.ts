@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Chain, type ChainErrorCode } from '../../src/index.js';
-import { forgetDigestChallenges } from '../../src/protocols/auth/connect-auth.js';
 import { bannerExchange, expectFailure } from './exchange.js';
 import { cell } from './record.js';
 import { chainOptions, hopUrl, server } from './servers.js';
@@ -80,25 +79,25 @@ if (testbed) {
     );
   });
 
-  // Digest costs a round trip that pipelining cannot wait for: only a remembered challenge
-  // (from an earlier tunnel in this process) lets the first CONNECT carry Digest credentials.
+  // Digest costs a round trip that pipelining cannot wait for: only a challenge the chain
+  // remembers (from its earlier tunnel's 407) lets the first CONNECT carry Digest credentials.
   const digest = bed.servers.filter((s) => s.auth?.scheme === 'digest');
   describe.each(digest.map((s) => [s.name, s] as const))('%s with pipeline: true', (name, s) => {
     it.for(['alone', 'first'] as const)('%s', async (role, { task }) => {
       const hops = [hopUrl(bed, s), ...(role === 'first' ? [hopUrl(bed, nextOf(bed, s))] : [])];
       await cell(task, { table: 'matrix', row: `${name} ${role}`, column: 'pipelining' }, async () => {
-        forgetDigestChallenges();
+        // A fresh chain knows no challenge yet.
         const chain = new Chain(hops, chainOptions(bed, { pipeline: true }));
         const error = await expectFailure(chain.connect(bed.origins.banner), {
           code: 'AUTH_FAILED',
           hopIndex: 0,
         });
         expect(error.reply).toBe('HTTP 407 Proxy Authentication Required');
-        await bannerExchange(await new Chain(hops, chainOptions(bed)).connect(bed.origins.banner), bed);
-        await pipelined(bed, hops);
+        // That 407's challenge is remembered: the same chain's next CONNECT carries Digest.
+        await bannerExchange(await chain.connect(bed.origins.banner), bed);
         return {
           value: 'yes',
-          note: 'Digest: only once its challenge is known (a first tunnel in this process); before that the pipelined CONNECT carries Basic and gets 407 (AUTH_FAILED)',
+          note: "Digest: only once the chain knows its challenge; the chain's first pipelined CONNECT carries Basic and gets 407 (AUTH_FAILED), whose challenge the next one answers",
         };
       });
     });

@@ -8,13 +8,13 @@ import { Chain } from '../../chain/chain.js';
 import type { ConnectionRecord } from '../../server/log.js';
 import { parseCommandLine, runCommand } from '../command.js';
 import { sendRequest } from '../http-exchange.js';
-import { version } from '../main.js';
 import { failureLines } from '../output/format.js';
 import { type CliIo, EXIT, UsageError } from '../output/io.js';
 import { createStyle, type Style } from '../output/style.js';
 import { formatMs } from '../output/table.js';
 import { renderOne } from '../probe/render.js';
 import { probeTarget } from '../probe/run.js';
+import { version } from '../version.js';
 import { type DemoSetup, startDemo } from './servers.js';
 
 export const USAGE = `Usage: sockschain demo

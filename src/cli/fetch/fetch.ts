@@ -10,13 +10,13 @@ import { formatTarget } from '../../target.js';
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs } from '../chain-args.js';
 import { parseCommandLine, readCa, runCommand } from '../command.js';
 import { sendRequest, startTls, TargetTlsError, verified } from '../http-exchange.js';
-import { version } from '../main.js';
 import { failureLines } from '../output/format.js';
 import { exitCodeFor, failureKind, hintFor } from '../output/hints.js';
 import { type CliIo, EXIT, UsageError } from '../output/io.js';
 import { createStyle, type Style } from '../output/style.js';
 import { formatMs } from '../output/table.js';
 import { asChainError } from '../probe/report.js';
+import { version } from '../version.js';
 import { buildRequest, describeHeaders, type FetchTarget, parseFetchUrl } from './request.js';
 
 export const USAGE = `Usage: sockschain fetch [options] URL

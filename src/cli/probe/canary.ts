@@ -118,9 +118,11 @@ async function ownAddress(
   } catch (error) {
     if (!(error instanceof ChainError))
       return { kind: 'closed', detail: `${asked}: failed`, inProtocol: false, ms: ms() };
+    // The error names hops by position in chain.hops; where the blamed one sits on the path:
+    const at = path.indexOf(error.hopIndex);
     const last = path.length - 1;
     // Blamed on a hop before the one asked (or on reaching it): the prefix failed this time.
-    if (error.hopIndex < last || (error.hopIndex === last && error.stage === 'tcp')) {
+    if (at < last || (at === last && error.stage === 'tcp')) {
       return { kind: 'unreached', detail: error.code, inProtocol: false, ms: ms() };
     }
     if (error.replyStarted) {
@@ -128,8 +130,8 @@ async function ownAddress(
       return { kind: 'answered', detail: `${asked}: ${error.reply ?? error.code}`, inProtocol, ms: ms() };
     }
     const kind = error.reason === 'reset' ? 'reset' : error.reason === 'closed' ? 'closed' : 'silent';
-    const at = error.stage ? ` at the ${error.stage}` : '';
-    return { kind, detail: `${asked}: ${error.code}${at}`, inProtocol: false, ms: ms() };
+    const stage = error.stage ? ` at the ${error.stage}` : '';
+    return { kind, detail: `${asked}: ${error.code}${stage}`, inProtocol: false, ms: ms() };
   }
 }
 

@@ -12,29 +12,18 @@ import type { Hop } from '../../hop.js';
 import { type AfterTunnel, remedyFor } from '../../remedies.js';
 import { formatTarget } from '../../target.js';
 import { EXIT } from '../output/io.js';
+import { canary } from './canary.js';
 import {
   ask,
-  canary,
   connectWithoutCredentials,
   httpStatus,
   type Outcome,
   socks5Greeting,
   socksMethod,
 } from './follow-up.js';
-import type { TargetReport } from './report.js';
+import type { Diagnosis, Evidence, TargetReport } from './report.js';
 
-export interface Evidence {
-  step: string;
-  result: string;
-  ms: number | null;
-}
-
-export interface Diagnosis {
-  link: Link & { label: string };
-  cause: Cause;
-  evidence: Evidence[];
-  remedy: string;
-}
+export type { Diagnosis, Evidence } from './report.js';
 
 export interface DiagnoseInput {
   chain: Chain;

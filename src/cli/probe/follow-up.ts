@@ -88,5 +88,3 @@ export function connectWithoutCredentials(dest: string): Buffer {
 export function socks5Greeting(withCredentials: boolean): Buffer {
   return Buffer.from(withCredentials ? [0x05, 0x02, 0x00, 0x02] : [0x05, 0x01, 0x00]);
 }
-
-export { canary } from './canary.js';

@@ -1,10 +1,10 @@
 /** `sockschain probe TARGET...`: can I get there through the chain, and if not, which hop and why. */
 import { CHAIN_ARG_HELP, CHAIN_ARG_OPTIONS, chainFromArgs } from '../chain-args.js';
 import { mapLimit, parseCommandLine, positiveInt, readCa, runCommand } from '../command.js';
-import { version } from '../main.js';
 import { worstExit } from '../output/hints.js';
 import type { CliIo } from '../output/io.js';
 import { createStyle } from '../output/style.js';
+import { version } from '../version.js';
 import { renderMany, renderOne } from './render.js';
 import { probeTarget } from './run.js';
 import { expandTargets, parsePorts } from './targets.js';

@@ -7,6 +7,7 @@
  */
 
 import { errnoOf } from '../../blame.js';
+import type { Cause, Link } from '../../causes.js';
 import type { Chain } from '../../chain/chain.js';
 import type { TraceEntry } from '../../dial/dial.js';
 import {
@@ -23,7 +24,6 @@ import type { PeerCertificate } from '../http-exchange.js';
 import { exitCodeFor, type FailureKind, failureKind, hintFor } from '../output/hints.js';
 import { EXIT } from '../output/io.js';
 import { roundMs } from '../output/table.js';
-import type { Diagnosis } from './diagnose.js';
 
 export type AuthState = 'none' | 'accepted' | 'rejected' | 'required' | 'unknown';
 
@@ -70,6 +70,20 @@ export interface AppReport {
 }
 
 export type TargetStatus = 'reachable' | 'unreachable' | 'hop-failed' | 'app-failed' | 'invalid';
+
+/** What probe's follow-ups conclude about a failure (diagnose.ts builds it; docs/cli.md, Diagnosis). */
+export interface Diagnosis {
+  link: Link & { label: string };
+  cause: Cause;
+  evidence: Evidence[];
+  remedy: string;
+}
+
+export interface Evidence {
+  step: string;
+  result: string;
+  ms: number | null;
+}
 
 export interface TargetReport {
   target: string;

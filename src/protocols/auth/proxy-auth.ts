@@ -1,7 +1,7 @@
 /**
  * The Proxy-Authorization of each CONNECT to an HTTP hop, over the rounds of one
  * connection: Basic up front or once asked for (HopAuth.preemptive), Digest (one round
- * trip, see connect-auth.ts for the nonce memory), NTLM (negotiate, then authenticate on
+ * trip; the chain remembers the challenge, see memory.ts), NTLM (negotiate, then authenticate on
  * the SAME connection: NTLM authenticates the connection, not the request), and the
  * `onProxyAuth` hook for everything else. Each scheme is tried at most once per CONNECT,
  * so a refusal ends in one typed error (auth-failure.ts) instead of a loop.
@@ -11,7 +11,6 @@ import { type HopContext, hopError } from '../context.js';
 import type { ResponseHead } from '../http-response.js';
 import { authFailure } from './auth-failure.js';
 import { basicAuthorization } from './basic.js';
-import { knownDigest, rememberDigest } from './connect-auth.js';
 import { type Challenge, digestAuthorization, parseChallenges, pickDigest } from './digest.js';
 import { authenticateMessage, NtlmFormatError, negotiateMessage, parseChallenge } from './ntlm.js';
 
@@ -63,7 +62,10 @@ export class ProxyAuth {
       return this.#ntlmStart();
     if (scheme === 'auto' || scheme === 'digest') {
       // A remembered Digest challenge, unless the hop's last 407 no longer offered Digest.
-      const known = offered && !offered.includes('digest') ? undefined : knownDigest(this.#ctx.hop.url);
+      const known =
+        offered && !offered.includes('digest')
+          ? undefined
+          : this.#ctx.auth?.memory.knownDigest(this.#ctx.hop.url);
       if (known) return this.#send('digest', this.#digest(known.challenge, known.nc));
       if (scheme === 'digest') return undefined;
     }
@@ -88,6 +90,21 @@ export class ProxyAuth {
     return this.#hook(challenges);
   }
 
+  /**
+   * A 407 to a pipelined CONNECT cannot be answered on its connection (the bytes after it
+   * are on their way): its Digest challenge is remembered for the chain, so that its next
+   * CONNECT to this hop carries Digest at once.
+   */
+  rememberChallenge(head: ResponseHead): void {
+    const scheme = this.#auth.scheme;
+    if (head.status !== 407 || !this.credentials || (scheme !== 'auto' && scheme !== 'digest')) return;
+    const digest = pickDigest(parseChallenges(head.headers.get('proxy-authenticate') ?? []));
+    if (digest === null || 'unsupported' in digest) return;
+    // Our Digest was refused, and not for a stale nonce: wrong credentials, nothing to learn.
+    if (this.#last === 'digest' && !digest.stale) return;
+    this.#ctx.auth?.memory.rememberDigest(this.#ctx.hop.url, digest);
+  }
+
   /** The error for a final 401/407. */
   failure(head: ResponseHead): Error {
     return authFailure(this.#ctx, head, {
@@ -109,7 +126,7 @@ export class ProxyAuth {
         if (digest === null || 'unsupported' in digest) continue;
         // Our Digest was refused, and not for a stale nonce: wrong credentials.
         if (this.#tried.has('digest') && !digest.stale) continue;
-        rememberDigest(this.#ctx.hop.url, digest);
+        this.#ctx.auth?.memory.rememberDigest(this.#ctx.hop.url, digest);
         return this.#send('digest', this.#digest(digest, 1));
       }
       if (this.#tried.has(scheme)) continue;

@@ -3,9 +3,9 @@
  * answers, stays silent, resets or closes, reached directly and through a hop before it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canary } from '../../../../src/cli/probe/canary.js';
 import {
   ask,
-  canary,
   connectWithoutCredentials,
   httpStatus,
   socks5Greeting,

@@ -1,8 +1,7 @@
 /** HTTP Digest (RFC 7616) for HTTP hops: the arithmetic, challenge parsing, and CONNECT against fixtures. */
 import net from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Chain, digestAuthorization } from '../../../../src/index.js';
-import { forgetDigestChallenges } from '../../../../src/protocols/auth/connect-auth.js';
 import { type DigestChallenge, parseChallenges, pickDigest } from '../../../../src/protocols/auth/digest.js';
 import {
   type Fixture,
@@ -25,8 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(fixtures.map((f) => f.close()));
 });
-
-beforeEach(() => forgetDigestChallenges());
 
 describe('digestAuthorization: RFC 7616 section 3.9.1', () => {
   const challenge = (algorithm: 'MD5' | 'SHA-256'): DigestChallenge => ({
@@ -174,6 +171,33 @@ describe('CONNECT to a Digest proxy', () => {
       .filter((e) => e.type === 'auth')
       .map((e) => (e.params as Record<string, string>).nc);
     expect(counts).toEqual(['00000001', '00000002', '00000003']);
+  });
+
+  it('per chain: two chains with the same hop URL and user share no challenge nor nonce-count', async () => {
+    const proxy = await startHttpProxy({ auth: { username: USER, password: SECRET }, scheme: 'digest' });
+    fixtures.push(proxy);
+    for (const round of [1, 2]) {
+      const chain = new Chain(hopUrl('http', proxy, creds));
+      const socket = await chain.connect(`127.0.0.1:${echoServer.port}`);
+      expect(await echo(socket, `chain ${round}`)).toBe(`chain ${round}`);
+      socket.destroy();
+    }
+    // The second chain was challenged anew and counts from 1 on its own nonce.
+    expect(connects(proxy.log)).toEqual(['Basic', 'Digest', 'Basic', 'Digest']);
+    const answers = proxy.log.filter((e) => e.type === 'auth').map((e) => e.params as Record<string, string>);
+    expect(answers.map((p) => p.nc)).toEqual(['00000001', '00000001']);
+    expect(answers[0]?.nonce).not.toBe(answers[1]?.nonce);
+  });
+
+  it('pipelined: the 407 cannot be answered, its challenge is remembered for the next CONNECT', async () => {
+    const proxy = await startHttpProxy({ auth: { username: USER, password: SECRET }, scheme: 'digest' });
+    fixtures.push(proxy);
+    const chain = new Chain(hopUrl('http', proxy, creds), { pipeline: true });
+    await expectChainError(chain.connect(`127.0.0.1:${echoServer.port}`), { code: 'AUTH_FAILED' });
+    const socket = await chain.connect(`127.0.0.1:${echoServer.port}`);
+    expect(await echo(socket, 'pipelined')).toBe('pipelined');
+    socket.destroy();
+    expect(connects(proxy.log)).toEqual(['Basic', 'Digest']);
   });
 
   it('works for an HTTP hop behind another hop', async () => {

@@ -1,23 +1,29 @@
 /**
- * The bookkeeping of one tunnel attempt: sockets to destroy, timers, the caller's signal,
- * and where the attempt stands (hop, phase) so that a timeout or abort names the right hop.
+ * DialPass: the bookkeeping of one pass through a fixed list of hops (dial.ts): sockets to
+ * destroy, timers, the caller's signal, and where the pass stands (hop, phase) so that a
+ * timeout or abort names the right hop, by its position in `chain.hops`.
+ *
+ * Words: a *pass* is one walk through the hops, here. An *attempt* (chain/failover.ts) is
+ * one dial() through the hops the selector picked; under `pipeline: 'auto'` it may run two
+ * passes side by side (pipeline-auto.ts). A *try* (chain/retry.ts) is one run of failover.
  */
 import type { Duplex } from 'node:stream';
 import { ChainError, type Phase } from '../errors.js';
 import type { HopProgress } from '../protocols/context.js';
 import { formatTarget } from '../target.js';
-import type { DialOptions, TraceEntry } from './dial.js';
+import { type DialOptions, positionOf, type TraceEntry } from './types.js';
 
 /** The 1-based number messages give dialed hop `index`: its place in the user's list. */
 export function hopNumber(options: Pick<DialOptions, 'positions'>, index: number): number {
-  return (options.positions?.[index] ?? index) + 1;
+  return positionOf(options, index) + 1;
 }
 
-export class Attempt {
+export class DialPass {
   private readonly sockets: Duplex[] = [];
   private readonly options: DialOptions;
   private readonly started = performance.now();
   private hopStarted = performance.now();
+  /** The hop the pass is at, as an index into `options.hops` (errors get its position). */
   private hopIndex = 0;
   private phase: Phase = 'tcp';
   private progress: (() => HopProgress) | undefined;
@@ -62,10 +68,10 @@ export class Attempt {
     this.progress = read;
   }
 
-  /** Runs one step; rejects at once when the attempt fails (timeout, abort) meanwhile. */
-  async step<T>(hopIndex: number, phase: Phase, run: () => Promise<T>): Promise<T> {
+  /** Runs one step; rejects at once when the pass fails (timeout, abort) meanwhile. */
+  async step<T>(index: number, phase: Phase, run: () => Promise<T>): Promise<T> {
     if (this.failure) throw this.failure;
-    this.hopIndex = hopIndex;
+    this.hopIndex = index;
     this.phase = phase;
     this.progress = undefined;
     const began = performance.now();
@@ -84,7 +90,7 @@ export class Attempt {
       );
     });
     this.options.trace?.push({
-      hopIndex,
+      hopIndex: positionOf(this.options, index),
       phase: phase as TraceEntry['phase'],
       ms: performance.now() - began,
     });
@@ -106,7 +112,7 @@ export class Attempt {
     });
   }
 
-  /** Turns whatever was thrown into the attempt's ChainError and destroys every socket. */
+  /** Turns whatever was thrown into the pass's ChainError and destroys every socket. */
   fail(error: unknown): ChainError {
     if (!this.failure) {
       this.failure =
@@ -115,7 +121,7 @@ export class Attempt {
           : new ChainError({
               code: 'PROTOCOL_ERROR',
               phase: this.phase,
-              hopIndex: this.hopIndex,
+              hopIndex: positionOf(this.options, this.hopIndex),
               hop: this.options.hops[this.hopIndex]?.url,
               message: `unexpected failure at hop ${hopNumber(this.options, this.hopIndex)}: ${error instanceof Error ? error.message : String(error)}`,
               cause: error,
@@ -145,7 +151,7 @@ export class Attempt {
         return new ChainError({
           code: 'HOP_TIMEOUT',
           phase: 'tcp',
-          hopIndex: index + 1,
+          hopIndex: positionOf(this.options, index + 1),
           hop: next.url,
           target: formatTarget(next),
           stage: 'tcp',
@@ -157,7 +163,7 @@ export class Attempt {
       return new ChainError({
         code: 'HOP_TIMEOUT',
         phase: 'handshake',
-        hopIndex: index,
+        hopIndex: positionOf(this.options, index),
         hop: hop?.url,
         target: formatTarget(target),
         stage: state.stage ?? 'request',
@@ -177,7 +183,7 @@ export class Attempt {
     return new ChainError({
       code: 'HOP_TIMEOUT',
       phase: state.phase,
-      hopIndex: index,
+      hopIndex: positionOf(this.options, index),
       hop: hop?.url,
       stage,
       replyStarted,
@@ -194,7 +200,7 @@ export class Attempt {
       new ChainError({
         code: 'ABORTED',
         phase: this.phase,
-        hopIndex: this.hopIndex,
+        hopIndex: positionOf(this.options, this.hopIndex),
         hop: hop?.url,
         message: `aborted at hop ${hopNumber(this.options, this.hopIndex)} (${hop?.url}) during ${this.phase}`,
         cause: reason instanceof Error ? reason : undefined,
