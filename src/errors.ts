@@ -152,6 +152,21 @@ export const ICMP_ERRNOS: ReadonlySet<string> = new Set(['EHOSTUNREACH', 'ENETUN
  * `connect` threw), told by its errno, or, without a target, the odd other error out of a
  * chain, in its own words.
  */
+/** Errno codes of a failed name lookup (getaddrinfo). */
+const DNS_ERRNOS: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL']);
+
+/** The code of a failed TCP connect to a target by its errno: a name that did not resolve, or not reached. */
+export function connectFailureCode(errno: string | undefined): 'DNS_FAILED' | 'TARGET_UNREACHABLE' {
+  return DNS_ERRNOS.has(errno ?? '') ? 'DNS_FAILED' : 'TARGET_UNREACHABLE';
+}
+
+/** What the errno of a failed TCP connect says happened on the path (docs/errors.md, `reason`). */
+export function connectFailureReason(errno: string | undefined): FailureReason | undefined {
+  if (errno === 'ECONNREFUSED') return 'refused';
+  if (errno === 'ETIMEDOUT') return 'timeout';
+  return ICMP_ERRNOS.has(errno ?? '') ? 'unreachable' : undefined;
+}
+
 export function asChainError(error: unknown, target?: string): ChainError {
   if (error instanceof ChainError) return error;
   const text = error instanceof Error ? error.message : String(error);
@@ -159,17 +174,10 @@ export function asChainError(error: unknown, target?: string): ChainError {
     return new ChainError({ code: 'PROTOCOL_ERROR', phase: 'handshake', message: text });
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return new ChainError({
-    code: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
+    code: connectFailureCode(code),
     phase: 'tcp',
     target,
-    reason:
-      code === 'ECONNREFUSED'
-        ? 'refused'
-        : code === 'ETIMEDOUT'
-          ? 'timeout'
-          : ICMP_ERRNOS.has(code ?? '')
-            ? 'unreachable'
-            : undefined,
+    reason: connectFailureReason(code),
     message: `cannot reach ${target}: ${code ?? text}`,
     cause: error,
   });

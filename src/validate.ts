@@ -12,6 +12,8 @@ export interface InvalidFields {
   hopIndex?: number | undefined;
   /** That hop's URL, password redacted. */
   hop?: string | undefined;
+  /** The target at fault, `host:port`. */
+  target?: string | undefined;
 }
 
 /** The one INVALID_CONFIG: a setting that cannot work, said before anything is dialled. */

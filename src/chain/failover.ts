@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { TraceEntry } from '../dial/types.js';
 import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
+import { invalid } from '../validate.js';
 import { type HopSelector, isHopDown } from './hop-selector.js';
 
 export interface FailoverOptions {
@@ -99,11 +100,7 @@ function exhausted(
   excluded: ReadonlySet<number>,
 ): ChainError {
   if (!last) {
-    return new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      message: 'no hop to use for this connection',
-    });
+    return invalid('no hop to use for this connection');
   }
   const down = [...excluded].map((position) => `hop ${position + 1} (${hops[position]?.url})`).join(', ');
   return new ChainError({

@@ -23,11 +23,11 @@ import type { Duplex } from 'node:stream';
 import { dial } from '../dial/dial.js';
 import { connectDirect } from '../dial/direct.js';
 import type { PipelineMemory } from '../dial/pipeline.js';
-import { ChainError } from '../errors.js';
 import type { Hop, HopTlsOptions } from '../hop.js';
 import type { ChainAuth } from '../protocols/auth/memory.js';
 import type { H2Sessions } from '../protocols/h2-sessions.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from '../target.js';
+import { invalid } from '../validate.js';
 import { type NoProxy, shouldBypass } from './bypass.js';
 import type { ConnectOptions } from './connector.js';
 import { resolveHopsForSocks4, resolveLocally } from './dns-rule.js';
@@ -96,11 +96,9 @@ export async function openToLastHop(
   const protocol = options.protocol ?? 'http:';
   const route = routeFor(state.routes, allPositions(state), protocol, undefined);
   if (route === 'direct') {
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      message: `no proxy is configured for ${protocol} targets (they connect directly): there is no last hop to reach`,
-    });
+    throw invalid(
+      `no proxy is configured for ${protocol} targets (they connect directly): there is no last hop to reach`,
+    );
   }
   const { socket, positions } = await open(state, route, undefined, options, timeoutMs);
   return { socket: socket as net.Socket, hop: state.hops[positions[positions.length - 1] as number] as Hop };

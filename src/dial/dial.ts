@@ -7,7 +7,6 @@
  */
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ChainError } from '../errors.js';
 import type { Hop } from '../hop.js';
 import { releaseStream } from '../io/read-until.js';
 import type { HopContext } from '../protocols/context.js';
@@ -17,6 +16,7 @@ import { handshake, requests } from '../protocols/index.js';
 import { dialTcp } from '../protocols/tcp.js';
 import { wrapTls } from '../protocols/tls.js';
 import { formatTarget } from '../target.js';
+import { invalid } from '../validate.js';
 import { DialPass, hopNumber } from './pass.js';
 import { type PipelineMode, runLength, wantsPipelining } from './pipeline.js';
 import { dialAuto } from './pipeline-auto.js';
@@ -39,12 +39,7 @@ export async function dial(options: DialOptions): Promise<Duplex> {
 async function dialOnce(options: DialOptions, mode: PipelineMode): Promise<Duplex> {
   const { hops, target } = options;
   const first = hops[0];
-  if (!first)
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      message: 'a chain needs at least one hop',
-      phase: 'config',
-    });
+  if (!first) throw invalid('a chain needs at least one hop');
   checkNames(options);
   const pass = new DialPass(options);
   // `index` walks `hops`; the context names the hop by its position in chain.hops.
@@ -144,13 +139,9 @@ function checkNames(options: DialOptions): void {
     const dest = next ? { host: next.host, port: next.port } : target;
     if (isIP(dest.host)) return;
     const what = next ? `hop ${label(index + 1)} (${next.url})` : `the target ${formatTarget(dest)}`;
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      hopIndex: positionOf(options, index),
-      hop: hop.url,
-      target: formatTarget(dest),
-      message: `hop ${label(index)} (${hop.url}) is plain SOCKS4, which cannot carry the host name of ${what}: use socks4a:// (the proxy resolves it) or dns: 'local' (resolve it here)`,
-    });
+    throw invalid(
+      `hop ${label(index)} (${hop.url}) is plain SOCKS4, which cannot carry the host name of ${what}: use socks4a:// (the proxy resolves it) or dns: 'local' (resolve it here)`,
+      { hopIndex: positionOf(options, index), hop: hop.url, target: formatTarget(dest) },
+    );
   });
 }

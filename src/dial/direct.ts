@@ -4,7 +4,7 @@
  * hop is involved) with nothing left open.
  */
 import net from 'node:net';
-import { ChainError, type FailureReason, ICMP_ERRNOS } from '../errors.js';
+import { ChainError, connectFailureCode, connectFailureReason, type FailureReason } from '../errors.js';
 import { formatTarget, parseTarget, type Target, type TargetInput } from '../target.js';
 
 export interface DirectOptions {
@@ -35,19 +35,13 @@ export async function connectDirect(
         undefined,
         'timeout',
       );
-    const onError = (error: NodeJS.ErrnoException) => {
-      const dns = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EAI_FAIL';
+    const onError = (error: NodeJS.ErrnoException) =>
       fail(
-        dns ? 'DNS_FAILED' : 'TARGET_UNREACHABLE',
+        connectFailureCode(error.code),
         `cannot connect directly to ${where} (NO_PROXY): ${error.code ?? error.message}`,
         error,
-        error.code === 'ECONNREFUSED'
-          ? 'refused'
-          : ICMP_ERRNOS.has(error.code ?? '')
-            ? 'unreachable'
-            : undefined,
+        connectFailureReason(error.code),
       );
-    };
     const onConnect = () => {
       cleanup();
       resolve(socket);

@@ -8,7 +8,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatsSource } from '../chain/connector.js';
 import type { ChainStats } from '../chain/stats.js';
-import { ChainError } from '../errors.js';
 import { formatHostPort } from '../hop.js';
 import { fits, invalid, PORT, parseWhole } from '../validate.js';
 import { credentialsMatch, type ListenerAuth } from './auth.js';
@@ -40,11 +39,9 @@ export function parseStatusAddress(text: string): { host: string; port: number }
 
 export async function serveStatus(chain: StatsSource, options: StatusOptions): Promise<StatusServer> {
   if (!isLoopback(options.host) && !options.auth && !options.allowPublic) {
-    throw new ChainError({
-      code: 'INVALID_CONFIG',
-      phase: 'config',
-      message: `refusing to serve status on ${formatHostPort(options.host, options.port)} without credentials: it is not a loopback address. Set listener credentials (--auth user:pass), or allow it explicitly (--allow-public)`,
-    });
+    throw invalid(
+      `refusing to serve status on ${formatHostPort(options.host, options.port)} without credentials: it is not a loopback address. Set listener credentials (--auth user:pass), or allow it explicitly (--allow-public)`,
+    );
   }
   const server = http.createServer((req, res) => {
     if (options.auth && !authorized(req.headers.authorization, options.auth)) {

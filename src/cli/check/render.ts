@@ -3,16 +3,8 @@
 import { failureLines } from '../output/format.js';
 import type { Style } from '../output/style.js';
 import { formatMs, renderTable } from '../output/table.js';
-import type { AuthState } from '../probe/report.js';
+import { AUTH_LABELS } from '../probe/render.js';
 import type { CheckResult } from './run.js';
-
-const AUTH: Record<AuthState, string> = {
-  none: '—',
-  accepted: 'ok',
-  rejected: 'rejected',
-  required: 'required',
-  unknown: '?',
-};
 
 export function renderCheckTable(results: CheckResult[], style: Style, header: string): string {
   const withTarget = results.some((r) => r.target !== null);
@@ -21,7 +13,7 @@ export function renderCheckTable(results: CheckResult[], style: Style, header: s
     r.protocol,
     r.status === 'ok' ? style.green('ok') : style.red('failed'),
     formatMs(r.latencyMs),
-    r.auth === null ? '' : AUTH[r.auth],
+    r.auth === null ? '' : AUTH_LABELS[r.auth],
     ...(withTarget ? [r.reachesTarget ? 'reachable' : r.reachesTarget === false ? 'no' : ''] : []),
     r.error ? (r.status === 'ok' ? style.dim(r.error.code) : style.red(r.error.code)) : '',
   ]);

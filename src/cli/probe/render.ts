@@ -11,7 +11,8 @@ import type { Diagnosis } from './diagnose.js';
 import type { AppReport, AuthState, HopReport, TargetReport } from './report.js';
 import { pacRoutes } from './run.js';
 
-const AUTH: Record<AuthState, string> = {
+/** The auth column of probe's and check's hop tables. */
+export const AUTH_LABELS: Readonly<Record<AuthState, string>> = {
   none: '—',
   accepted: 'ok',
   rejected: 'rejected',
@@ -111,7 +112,7 @@ function hopRow(hop: HopReport, style: Style): string[] {
     hop.url,
     tcp,
     hop.protocol === 'https' ? formatMs(hop.tlsMs) : tried ? '—' : '',
-    hop.auth === null ? '' : AUTH[hop.auth],
+    hop.auth === null ? '' : AUTH_LABELS[hop.auth],
     formatMs(hop.handshakeMs),
     result,
   ];
