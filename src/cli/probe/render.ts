@@ -3,13 +3,11 @@
  * (a grid of hosts by ports with --ports), then the error and hint lines.
  */
 import type { Chain } from '../../chain/chain.js';
-import { redactUrl } from '../../hop.js';
 import { failureLines } from '../output/format.js';
 import type { Style } from '../output/style.js';
 import { formatMs, renderTable } from '../output/table.js';
 import type { Diagnosis } from './diagnose.js';
 import type { AppReport, AuthState, HopReport, TargetReport } from './report.js';
-import { pacRoutes } from './run.js';
 
 /** The auth column of probe's and check's hop tables. */
 export const AUTH_LABELS: Readonly<Record<AuthState, string>> = {
@@ -63,12 +61,12 @@ export function renderOne(chain: Chain, report: TargetReport, style: Style): str
  * target, in the order they are tried: `the PAC file's routes: http://a:3128; DIRECT`.
  */
 function through(chain: Chain, report: TargetReport): string {
-  const routes = pacRoutes.get(report);
+  const routes = report.pacRoutes;
   if (!routes) {
     const n = chain.hops.length;
     return `${n} hop${n === 1 ? '' : 's'}`;
   }
-  const text = routes.map((route) => (route === 'direct' ? 'DIRECT' : route.map(redactUrl).join(' -> ')));
+  const text = routes.map((route) => (route === 'direct' ? 'DIRECT' : route.join(' -> ')));
   return `the PAC file's route${routes.length === 1 ? '' : 's'}: ${text.join('; ')}`;
 }
 

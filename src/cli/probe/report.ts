@@ -99,6 +99,11 @@ export interface TargetReport {
   app: AppReport | null;
   /** null when the target is reachable (docs/cli.md, Diagnosis). */
   diagnosis: Diagnosis | null;
+  /**
+   * A PAC chain (no hops of its own): the routes its file gave for this target, in the order
+   * they are tried: hop URLs (passwords masked) per route, or 'direct'. null for other chains.
+   */
+  pacRoutes: (string[] | 'direct')[] | null;
 }
 
 const STATUS: Record<FailureKind, TargetStatus> = {
@@ -170,6 +175,7 @@ export function buildReport(
     error: failure ? errorReport(failure, chain.hops.length, target.text) : null,
     app: null,
     diagnosis: null,
+    pacRoutes: null,
   };
 }
 

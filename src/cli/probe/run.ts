@@ -1,8 +1,8 @@
 /** One probe: a single attempt through the chain, its trace, and optionally the app check. */
 import type { Chain } from '../../chain/chain.js';
-import type { PacRoute } from '../../config/pac.js';
 import type { TraceEntry } from '../../dial/dial.js';
 import { ChainError } from '../../errors.js';
+import { redactUrl } from '../../hop.js';
 import { EXIT } from '../output/io.js';
 import { appCheck } from './app-check.js';
 import { afterTunnelDiagnosis, applyDiagnosis, diagnose } from './diagnose.js';
@@ -16,9 +16,6 @@ export interface ProbeOptions {
   userAgent: string;
   signal?: AbortSignal | undefined;
 }
-
-/** What a PAC chain's file chose for each report's target (for the header). */
-export const pacRoutes = new WeakMap<TargetReport, readonly PacRoute[]>();
 
 export async function probeTarget(
   chain: Chain,
@@ -41,7 +38,7 @@ export async function probeTarget(
   const report = buildReport(chain, target, trace, performance.now() - began, failure, direct);
   // Cached by the chain since the connect just now: no second evaluation of the PAC file.
   const routes = await chain.pacRoutes(dest, protocol)?.catch(() => undefined);
-  if (routes) pacRoutes.set(report, routes);
+  if (routes) report.pacRoutes = routes.map((route) => (route === 'direct' ? route : route.map(redactUrl)));
   if (!socket) {
     if (failure instanceof ChainError && report.status !== 'invalid' && failure.code !== 'ABORTED') {
       const diagnosis = await diagnose({

@@ -241,6 +241,12 @@ describe('--pac: the header names what the PAC file chose for the target', () =>
     expect(result.stdout.split('\n')[0]).toBe(
       `probe 127.0.0.1:${origin.port} through the PAC file's routes: http://127.0.0.1:${dead}; http://127.0.0.1:${open.port}; DIRECT`,
     );
+    const json = await probe('--json', '--pac', pac, `127.0.0.1:${origin.port}`);
+    expect(JSON.parse(json.stdout).results[0].pacRoutes).toEqual([
+      [`http://127.0.0.1:${dead}`],
+      [`http://127.0.0.1:${open.port}`],
+      'direct',
+    ]);
     const many = await probe('--pac', pac, `127.0.0.1:${origin.port}`, `127.0.0.1:${httpsOrigin.port}`);
     expect(many.stdout.split('\n')[0]).toBe('probe 2 targets through the routes of a PAC file');
   });
