@@ -66,9 +66,14 @@ function mark(cells: Cell[], notes: Notes): string {
   return refs ? `${shown} ${refs}` : shown;
 }
 
+/** A Markdown table with aligned columns, as the formatter leaves the committed file. */
 function table(header: string[], rows: string[][]): string {
-  const lines = [header, header.map(() => '---'), ...rows];
-  return lines.map((cells) => `| ${cells.map(escapeCell).join(' | ')} |`).join('\n');
+  const body = [header, ...rows].map((cells) => cells.map(escapeCell));
+  const widths = header.map((_, column) => Math.max(3, ...body.map((cells) => (cells[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
+  const [head, ...rest] = body as [string[], ...string[][]];
+  return [line(head), line(widths.map((width) => '-'.repeat(width))), ...rest.map(line)].join('\n');
 }
 
 function select(cells: Cell[], table: string, row?: string, column?: string): Cell[] {
