@@ -1,6 +1,7 @@
 // Benchmark 5, memory: client RSS per open idle tunnel with 1,000 and 10,000 tunnels held
 // open (1 hop, SOCKS5, the bench's proxy), raw and with TLS to the target, measured after
-// full GCs in a fresh client process per case; `socks` (default options) for reference.
+// full GCs in a fresh client process per case; `socks` (default options) for reference, and
+// plain connections with no proxy (net.connect, and tls.connect over it) as the floor.
 // The file-descriptor limit caps each process: the tunnels are spread over several proxy
 // processes, and bench/run.sh raises `ulimit -n` to the hard limit.
 import { execFile } from 'node:child_process';
@@ -35,7 +36,9 @@ const proxyPorts = proxies.map((proxy) => proxy.ports[0]);
 const cases = [];
 for (const count of COUNTS) {
   cases.push({ client: 'sockschain', count, tls: false }, { client: 'sockschain', count, tls: true });
+  cases.push({ client: 'direct', count, tls: true });
 }
+cases.push({ client: 'direct', count: COUNTS[0], tls: false });
 // For reference, the `socks` package with its default options (its timers outlive the handshake).
 cases.push({ client: 'socks', count: COUNTS[0], tls: false });
 

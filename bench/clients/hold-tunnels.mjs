@@ -3,13 +3,23 @@
 // idle, and prints RSS and heap before and after as JSON.
 // Usage: node --expose-gc hold-tunnels.mjs '{"client","count","tls","proxyPorts","target","ca"}'
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { sockschain, socksPackage } from '../lib/peers.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const ca = spec.ca ? readFileSync(spec.ca) : undefined;
-const make = spec.client === 'socks' ? socksPackage : sockschain;
+/** No proxy at all: a plain net.connect (with tls, a plain tls.connect over it), the reference. */
+const direct = () => ({
+  open: (target) =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', reject);
+    }),
+});
+const make = { socks: socksPackage, direct, sockschain }[spec.client];
 // One chain per proxy process: a proxy process can hold only so many sockets (ulimit -n).
 const chains = spec.proxyPorts.map((port) => make([{ protocol: 'socks5', host: '127.0.0.1', port }]));
 

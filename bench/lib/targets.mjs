@@ -1,5 +1,6 @@
-// The targets of issues #7 and #9, checked against the results files: one table row each.
+// The targets of issues #7, #9 and #15, checked against the results files: one table row each.
 import { fmt, pairedRatio, ratio, times } from './stats.mjs';
+import { SAME_CLIENT } from './views.mjs';
 
 const status = (ok) => (ok ? 'met' : 'not met');
 
@@ -42,7 +43,7 @@ function throughputRows(throughput) {
     'sockschain agent': 'node:http + proxychains4',
     'sockschain dispatcher': 'undici + proxychains4',
   };
-  return Object.entries(controls).map(([name, control]) => {
+  const out = Object.entries(controls).map(([name, control]) => {
     const r = pairedRatio(runs(name), runs('curl + proxychains4'));
     const same = pairedRatio(runs(name), runs(control));
     return [
@@ -51,6 +52,31 @@ function throughputRows(throughput) {
       status(r >= 0.95),
     ];
   });
+  // Issue 15: client CPU per GB on both chains, and throughput where the proxy is not the limit.
+  const cpu = (rows, name) => rows?.find((row) => row.client === name)?.cpuSecondsPerGB;
+  const fast = throughput.fast?.rows;
+  for (const [name, control] of Object.entries(SAME_CLIENT)) {
+    const surface = name.replace('sockschain ', '');
+    const real = cpu(throughput.rows, name) / cpu(throughput.rows, control);
+    const quick = fast ? cpu(fast, name) / cpu(fast, control) : Number.NaN;
+    out.push([
+      `Client CPU per GB, ${surface} ≤ 1.05 × ${control}`,
+      `${fmt(real)}× (real proxies), ${fast ? `${fmt(quick)}×` : 'not measured'} (bench proxy)`,
+      status(real <= 1.05 && quick <= 1.05),
+    ]);
+  }
+  if (fast) {
+    const runsOf = (name) => fast.find((row) => row.client === name)?.runs;
+    for (const [name, control] of Object.entries(SAME_CLIENT)) {
+      const r = pairedRatio(runsOf(name), runsOf(control));
+      out.push([
+        `Throughput ${name.replace('sockschain ', '')} ≥ 0.95 × ${control}, proxy not the limit`,
+        times(r),
+        status(r >= 0.95),
+      ]);
+    }
+  }
+  return out;
 }
 
 /** Issue 15: one-hop setup against the single-hop peers, multi-hop against `socks` (one at a time). */
@@ -91,15 +117,17 @@ function setupRows(setup) {
   return out;
 }
 
+const RPS_PAIRS = [
+  ['1 hop: squid (CONNECT)', 'sockschain agent', 'https-proxy-agent'],
+  ['1 hop: squid (CONNECT)', 'sockschain dispatcher', 'undici ProxyAgent'],
+  ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
+  ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
+  ['1 hop: dante (SOCKS5)', 'sockschain dispatcher', 'undici Socks5ProxyAgent'],
+];
+
 function rpsRows(rps) {
   if (rps.skipped) return [];
-  const pairs = [
-    ['1 hop: squid (CONNECT)', 'sockschain agent', 'https-proxy-agent'],
-    ['1 hop: squid (CONNECT)', 'sockschain dispatcher', 'undici ProxyAgent'],
-    ['1 hop: squid (absolute-form)', 'sockschain agent', 'http-proxy-agent'],
-    ['1 hop: dante (SOCKS5)', 'sockschain agent', 'socks-proxy-agent'],
-    ['1 hop: dante (SOCKS5)', 'sockschain dispatcher', 'undici Socks5ProxyAgent'],
-  ];
+  const pairs = RPS_PAIRS;
   const row = (group, client) => rps.rows.find((r) => r.group === group && r.client === client);
   return pairs.map(([group, own, peer]) => {
     // A peer added after the last full run (undici Socks5ProxyAgent) has no figures yet.
@@ -111,14 +139,40 @@ function rpsRows(rps) {
   });
 }
 
+/** Issue 15: keep-alive client CPU per request against each single-hop peer. */
+function rpsCpuRows(rps) {
+  if (rps.skipped) return [];
+  const row = (group, client) => rps.rows.find((r) => r.group === group && r.client === client);
+  return RPS_PAIRS.filter(([group, , peer]) => row(group, peer)).map(([group, own, peer]) => {
+    const mine = row(group, own)?.cpuUsPerRequest;
+    const theirs = row(group, peer)?.cpuUsPerRequest;
+    return [
+      `Keep-alive client CPU per request, ${own} ≤ 1.0 × ${peer} (${group})`,
+      `${fmt(mine / theirs)}× (${fmt(mine)} vs ${fmt(theirs)} µs)`,
+      status(mine <= theirs),
+    ];
+  });
+}
+
 function memoryRows(memory) {
-  return memory.rows
+  const raw = memory.rows
     .filter((row) => row.client === 'sockschain' && !row.tls)
     .map((row) => [
       `Memory < 20 KiB per open raw tunnel (${row.count.toLocaleString('en-US')} tunnels)`,
       `${fmt(row.rssKiBPerTunnel)} KiB`,
       status(row.rssKiBPerTunnel < 20),
     ]);
+  // Issue 15 sets no number for TLS to the target: measured and reported against tls.connect.
+  const plain = (count) =>
+    memory.rows.find((row) => row.client === 'direct' && row.tls && row.count === count);
+  const tls = memory.rows
+    .filter((row) => row.client === 'sockschain' && row.tls && plain(row.count))
+    .map((row) => [
+      `Memory per open TLS-to-target tunnel, reported against a plain tls.connect (${row.count.toLocaleString('en-US')})`,
+      `${fmt(row.rssKiBPerTunnel)} vs ${fmt(plain(row.count).rssKiBPerTunnel)} KiB`,
+      'reported',
+    ]);
+  return [...raw, ...tls];
 }
 
 /** The targets table from whichever results exist ({ latency, throughput, rps, memory }). */
@@ -128,6 +182,7 @@ export function targetsTable(results) {
     ...(results.latency ? latencyRows(results.latency) : []),
     ...(results.throughput ? throughputRows(results.throughput) : []),
     ...(results.rps ? rpsRows(results.rps) : []),
+    ...(results.rps ? rpsCpuRows(results.rps) : []),
     ...(results.memory ? memoryRows(results.memory) : []),
   ];
   return { title: 'Targets (issues #7, #9 and #15)', headers: ['target', 'measured', 'status'], rows };

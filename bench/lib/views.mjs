@@ -85,9 +85,42 @@ export function latencyTables(data) {
   ];
 }
 
+/** What each sockschain surface is compared with: the same client with proxychains4 doing the setup. */
+export const SAME_CLIENT = {
+  'sockschain chain.connect': 'node socket + proxychains4',
+  'sockschain agent': 'node:http + proxychains4',
+  'sockschain dispatcher': 'undici + proxychains4',
+};
+
 export function throughputTables(data) {
   if (data.skipped) return [];
   const of = (name) => data.rows.find((row) => row.client === name)?.runs;
+  const fast = data.fast;
+  const fastRow = (name) => fast?.rows.find((row) => row.client === name);
+  const fastTables = fast
+    ? [
+        {
+          title: `${fmt(data.bytes / 2 ** 20, 0)} MiB through ${fast.chain.join(' → ')}, a proxy that is not the limit (median of ${data.runs})`,
+          headers: [
+            'client',
+            'MB/s',
+            'client CPU s/GB',
+            'MB/s ÷ same client + proxychains4',
+            'CPU ÷ same client + proxychains4',
+          ],
+          rows: fast.rows.map((row) => {
+            const same = fastRow(SAME_CLIENT[row.client]);
+            return [
+              row.client,
+              fmt(row.mbPerSecond),
+              fmt(row.cpuSecondsPerGB),
+              same ? times(pairedRatio(row.runs, same.runs)) : '',
+              same ? ratio(row.cpuSecondsPerGB, same.cpuSecondsPerGB) : '',
+            ];
+          }),
+        },
+      ]
+    : [];
   return [
     {
       title: `${fmt(data.bytes / 2 ** 20, 0)} MiB through ${data.chain.join(' → ')}, MB/s (median of ${data.runs})`,
@@ -100,6 +133,7 @@ export function throughputTables(data) {
         times(pairedRatio(row.runs, of('direct: curl'))),
       ]),
     },
+    ...fastTables,
   ];
 }
 
